@@ -1,0 +1,241 @@
+package sqldb
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/hebaopay/hebao"
+)
+
+// call is one Transact waiting for its closure to be run and committed.
+type call struct {
+	ctx  context.Context
+	fn   func(hebao.Tx) error
+	done chan error
+}
+
+// errClosed is returned by Transact after Close.
+var errClosed = errors.New("sqldb: database is closed")
+
+// batchTimeout bounds one batch: a database that hangs fails its callers instead of
+// holding them forever.
+const batchTimeout = 30 * time.Second
+
+// Transact implements hebao.Store. The closure runs on the store's committer
+// goroutine beside other callers' closures, inside its own savepoint, and Transact
+// returns once the batch holding it is durable. The ctx passed to fn's Tx methods is
+// not used for database calls: one caller giving up must not break the others' batch.
+func (db *DB) Transact(ctx context.Context, fn func(hebao.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c := &call{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.queue <- c:
+	case <-db.stop:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, wait for the outcome even if ctx ends: returning early would leave
+	// the caller not knowing whether its work committed.
+	return <-c.done
+}
+
+// loop is the committer: it takes every call waiting, up to MaxBatch, runs them as
+// one batch, and repeats. While one batch commits the next one gathers, so the batch
+// size follows the load with no timer.
+func (db *DB) loop() {
+	defer close(db.stopped)
+	var carry []*call // calls deferred to the next batch
+	for {
+		batch := carry
+		carry = nil
+		if len(batch) == 0 {
+			select {
+			case c := <-db.queue:
+				batch = append(batch, c)
+			case <-db.stop:
+				db.drain()
+				return
+			}
+		}
+	gather:
+		for len(batch) < db.cfg.MaxBatch {
+			select {
+			case c := <-db.queue:
+				batch = append(batch, c)
+			default:
+				break gather
+			}
+		}
+		carry = db.run(batch)
+	}
+}
+
+// drain fails the calls still queued at Close.
+func (db *DB) drain() {
+	for {
+		select {
+		case c := <-db.queue:
+			c.done <- errClosed
+		default:
+			return
+		}
+	}
+}
+
+// run commits one batch and answers its calls. It returns the calls that asked to wait
+// for this batch's commit (an idempotency key claimed earlier in the same batch).
+func (db *DB) run(batch []*call) []*call {
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
+		results, deferred, err := db.runOnce(batch)
+		if err == nil {
+			for i, c := range batch {
+				if !deferred[i] {
+					c.done <- results[i]
+				}
+			}
+			if db.cfg.OnCommit != nil {
+				db.cfg.OnCommit(len(batch)-countTrue(deferred), time.Since(start))
+			}
+			var carry []*call
+			for i, c := range batch {
+				if deferred[i] {
+					carry = append(carry, c)
+				}
+			}
+			return carry
+		}
+		if retryable(err) && attempt < maxRetries {
+			time.Sleep(time.Duration(rand.IntN(1+attempt*attempt)) * time.Millisecond)
+			continue
+		}
+		if len(batch) > 1 {
+			// Something about one closure breaks the whole batch: run each alone, so
+			// only that one fails.
+			db.log.Warn("batch failed; running its closures one by one", "size", len(batch), "err", err)
+			var carry []*call
+			for _, c := range batch {
+				carry = append(carry, db.run([]*call{c})...)
+			}
+			return carry
+		}
+		db.log.Error("transaction failed", "err", err)
+		batch[0].done <- fmt.Errorf("sqldb: commit: %w", err)
+		return nil
+	}
+}
+
+func countTrue(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
+}
+
+// runOnce runs every closure of the batch in one database transaction and commits it.
+// A closure's own error is its result; an error of the batch itself (the database
+// failed, a lost race) is returned and nothing is committed.
+func (db *DB) runOnce(batch []*call) (results []error, deferred []bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	w, err := db.b.begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			w.rollback()
+		}
+	}()
+	b := &batchState{
+		ctx:      ctx,
+		w:        w,
+		now:      db.now().UTC().Truncate(time.Microsecond),
+		accounts: map[hebao.AccountID]*lockedAccount{},
+		replies:  map[replyKey]int{},
+		ids:      map[string]bool{},
+	}
+	results = make([]error, len(batch))
+	deferred = make([]bool, len(batch))
+	for i, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		t := b.open()
+		ferr := runClosure(c.fn, t)
+		if b.err != nil {
+			return nil, nil, b.err
+		}
+		switch {
+		case t.deferred:
+			deferred[i] = true
+			err = t.abort()
+		case ferr != nil:
+			results[i] = ferr
+			err = t.abort()
+		default:
+			err = t.finish()
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := b.flush(db.cfg.LedgerKey); err != nil {
+		return nil, nil, err
+	}
+	if err := w.commit(ctx); err != nil {
+		return nil, nil, err
+	}
+	return results, deferred, nil
+}
+
+// runClosure runs fn, turning a panic into an internal error for that caller alone.
+func runClosure(fn func(hebao.Tx) error, t *tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqldb: panic in transaction: %v", p)
+		}
+		t.closed = true
+	}()
+	return fn(t)
+}
+
+// flush seals the batch's transfers onto the chain and writes everything buffered.
+func (b *batchState) flush(key []byte) error {
+	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 {
+		return nil
+	}
+	w := &writes{replies: b.replyRows, events: b.events}
+	if len(b.transfers) > 0 {
+		head, err := b.w.lockHead(b.ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range b.transfers {
+			t.Seal(head.Seq+1, b.now, head.Hash)
+			head = hebao.ChainHead{Seq: t.Seq, Hash: t.Hash}
+		}
+		w.transfers = b.transfers
+		w.head = head
+		w.headMAC = head.Checkpoint(key)
+		for id, a := range b.accounts {
+			if d := a.Balance - a.loaded; d != 0 {
+				w.balances = append(w.balances, balanceDelta{id: id, delta: d})
+			}
+		}
+		slices.SortFunc(w.balances, func(x, y balanceDelta) int { return cmp.Compare(x.id, y.id) })
+	}
+	return b.w.flush(b.ctx, w)
+}

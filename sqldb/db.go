@@ -1,0 +1,151 @@
+// Package sqldb is Hebao's one storage adapter: the same schema and the same code on
+// SQLite (the embedded default) and PostgreSQL, in plain SQL, with every write going
+// through a group-committing Transact.
+package sqldb
+
+import (
+	"context"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hebaopay/hebao"
+)
+
+// Config says which database to open and how.
+type Config struct {
+	// URL is "" for SQLite in DataDir/hebao.db, or a postgres:// URL.
+	URL     string
+	DataDir string
+	// LedgerKey is the HMAC key for chain-head checkpoints. It must live outside the
+	// database, and must be the same every time the same database is opened.
+	LedgerKey []byte
+	// MaxBatch caps how many Transact closures share one database commit.
+	MaxBatch int
+	Logger   *slog.Logger
+	// OnCommit, if set, is told the size and duration of every committed batch.
+	OnCommit func(batchSize int, elapsed time.Duration)
+}
+
+// DefaultMaxBatch is the batch cap when Config.MaxBatch is 0.
+const DefaultMaxBatch = 128
+
+// maxRetries bounds how often one batch is retried after a serialization failure,
+// deadlock or lost race before its closures are run one by one.
+const maxRetries = 8
+
+// DB is an open Hebao database. It implements hebao.Store and hebao.Journal.
+type DB struct {
+	cfg     Config
+	b       backend
+	log     *slog.Logger
+	queue   chan *call
+	stop    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+	now     func() time.Time
+}
+
+var _ hebao.Store = (*DB)(nil)
+
+// Open opens the database named by cfg, applies any migrations it lacks, checks that
+// cfg.LedgerKey is this ledger's key, and starts the committer.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if len(cfg.LedgerKey) < 16 {
+		return nil, errors.New("sqldb: the ledger key must be at least 16 bytes")
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	var (
+		b   backend
+		err error
+	)
+	switch {
+	case cfg.URL == "":
+		b, err = openSQLite(ctx, cfg.DataDir)
+	case strings.HasPrefix(cfg.URL, "postgres://"), strings.HasPrefix(cfg.URL, "postgresql://"):
+		b, err = openPostgres(ctx, cfg.URL)
+	default:
+		return nil, fmt.Errorf("sqldb: unsupported database URL (want postgres://… or none for SQLite)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{
+		cfg:     cfg,
+		b:       b,
+		log:     cfg.Logger,
+		queue:   make(chan *call, 4*cfg.MaxBatch),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		now:     time.Now,
+	}
+	if err := db.init(ctx); err != nil {
+		b.close()
+		return nil, err
+	}
+	go db.loop()
+	return db, nil
+}
+
+// init creates the chain head on a new ledger and checks the checkpoint of an old one.
+func (db *DB) init(ctx context.Context) error {
+	zero := hebao.ChainHead{}
+	mac := zero.Checkpoint(db.cfg.LedgerKey)
+	if err := db.b.initHead(ctx, mac[:]); err != nil {
+		return fmt.Errorf("sqldb: create chain head: %w", err)
+	}
+	var (
+		head   hebao.ChainHead
+		stored [32]byte
+	)
+	err := db.b.snapshot(ctx, func(j hebao.Journal) (err error) {
+		head, stored, err = j.Head(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if want := head.Checkpoint(db.cfg.LedgerKey); !hmac.Equal(want[:], stored[:]) {
+		return errors.New("sqldb: the chain head's checkpoint does not verify under this ledger key: wrong key file, or the head was tampered with (run `hebao verify`)")
+	}
+	return nil
+}
+
+// Dialect returns "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.b.dialect() }
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.b.ping(ctx) }
+
+// Close stops accepting work, lets queued closures finish, and closes the database.
+func (db *DB) Close() error {
+	db.once.Do(func() { close(db.stop) })
+	<-db.stopped
+	return db.b.close()
+}
+
+// Verify proves the whole ledger with hebao.Verify under the ledger key, reading one
+// consistent snapshot while writers go on.
+func (db *DB) Verify(ctx context.Context) (*hebao.VerifyReport, error) {
+	var r *hebao.VerifyReport
+	err := db.b.snapshot(ctx, func(j hebao.Journal) (err error) {
+		r, err = hebao.Verify(ctx, j, db.cfg.LedgerKey)
+		return err
+	})
+	return r, err
+}
+
+// Balances returns the committed balances of the given accounts, read together in one
+// snapshot. Accounts that do not exist are absent from the map.
+func (db *DB) Balances(ctx context.Context, ids ...hebao.AccountID) (map[hebao.AccountID]int64, error) {
+	return db.b.balances(ctx, ids)
+}

@@ -1,0 +1,319 @@
+package sqldb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hebaopay/hebao"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// pgDB runs batches on a pool shared with readers. Several processes may share the
+// database: rows are locked with FOR UPDATE in ascending id order, the chain head is
+// locked for the short flush at the end of a batch, and serialization failures,
+// deadlocks and lost races are retried inside the store.
+type pgDB struct {
+	pool *pgxpool.Pool
+}
+
+var _ backend = (*pgDB)(nil)
+
+// The flush statements: one multi-row statement per table, whatever the batch size.
+const (
+	pgInsertTransfers = `INSERT INTO transfers (seq, id, kind, ref, created_at, prev_hash, hash)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bytea[], $7::bytea[])`
+	pgInsertPostings = `INSERT INTO postings (transfer_seq, idx, account_id, unit, amount)
+SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::bigint[])`
+	// The guard: a constrained account is never written below zero, whatever the Go
+	// code decided; the CHECK constraint stands behind it.
+	pgUpdateBalances = `UPDATE accounts a SET balance = a.balance + d.delta
+FROM unnest($1::bigint[], $2::bigint[]) AS d(id, delta)
+WHERE a.id = d.id AND (a.may_go_negative OR a.balance + d.delta >= 0)`
+	pgUpdateHead    = `UPDATE ledger_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1`
+	pgInsertReplies = `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int[], $5::bytea[], $6::bigint[])
+ON CONFLICT DO NOTHING`
+	pgInsertEvents = `INSERT INTO outbox (id, kind, payload, created_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[])`
+	pgLockAccounts = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts
+WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`
+	pgSelectReply   = `SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2`
+	pgInsertAccount = `INSERT INTO accounts (kind, unit, owner, may_go_negative, balance, created_at) VALUES ($1, $2, $3, $4, 0, $5) RETURNING id`
+	pgSelectHead    = `SELECT seq, hash, mac FROM ledger_head WHERE id = 1`
+)
+
+// migrationLock is the advisory lock key that keeps two processes from migrating at once.
+const migrationLock = 0x68656261 // "heba"
+
+func openPostgres(ctx context.Context, url string) (*pgDB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: postgres url: %w", err)
+	}
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 8
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("sqldb: connect: %w", err)
+	}
+	p := &pgDB{pool: pool}
+	if err := migrate(ctx, p); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *pgDB) dialect() string                { return "postgres" }
+func (p *pgDB) migrationDialect() string       { return "postgres" }
+func (p *pgDB) ping(ctx context.Context) error { return p.pool.Ping(ctx) }
+func (p *pgDB) close() error                   { p.pool.Close(); return nil }
+
+func (p *pgDB) applyMigrations(ctx context.Context, pending func(current int) ([]migration, error)) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		return err
+	}
+	var current int
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	ms, err := pending(current)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if _, err := tx.Exec(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %d: %w", m.version, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+func (p *pgDB) initHead(ctx context.Context, mac []byte) error {
+	_, err := p.pool.Exec(ctx, `INSERT INTO ledger_head (id, seq, hash, mac) VALUES (1, 0, $1, $2) ON CONFLICT (id) DO NOTHING`, make([]byte, 32), mac)
+	return err
+}
+
+func (p *pgDB) snapshot(ctx context.Context, fn func(hebao.Journal) error) error {
+	tx, err := p.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	return fn(pgJournal{tx})
+}
+
+type pgJournal struct{ tx pgx.Tx }
+
+func (j pgJournal) Head(ctx context.Context) (hebao.ChainHead, [32]byte, error) {
+	return scanHead(j.tx.QueryRow(ctx, pgSelectHead))
+}
+
+func (j pgJournal) EachAccount(ctx context.Context, fn func(hebao.Account) error) error {
+	rs, err := j.tx.Query(ctx, `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	return eachAccountRow(rs, fn)
+}
+
+func (j pgJournal) EachTransfer(ctx context.Context, fn func(*hebao.Transfer) error) error {
+	rs, err := j.tx.Query(ctx, journalQuery)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	return eachTransferRow(rs, fn)
+}
+
+func (p *pgDB) balances(ctx context.Context, ids []hebao.AccountID) (map[hebao.AccountID]int64, error) {
+	arg := make([]int64, len(ids))
+	for i, id := range ids {
+		arg[i] = int64(id)
+	}
+	rs, err := p.pool.Query(ctx, `SELECT id, balance FROM accounts WHERE id = ANY($1::bigint[])`, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	return scanBalances(rs)
+}
+
+func (p *pgDB) begin(ctx context.Context) (wtx, error) {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pgTx{tx: tx}, nil
+}
+
+type pgTx struct {
+	tx pgx.Tx
+}
+
+func (t *pgTx) exec(ctx context.Context, q string, args ...any) error {
+	_, err := t.tx.Exec(ctx, q, args...)
+	return translate(err)
+}
+
+func (t *pgTx) savepoint(ctx context.Context) error { return t.exec(ctx, `SAVEPOINT closure`) }
+
+func (t *pgTx) rollbackToSavepoint(ctx context.Context) error {
+	if err := t.exec(ctx, `ROLLBACK TO SAVEPOINT closure`); err != nil {
+		return err
+	}
+	return t.releaseSavepoint(ctx)
+}
+
+func (t *pgTx) releaseSavepoint(ctx context.Context) error {
+	return t.exec(ctx, `RELEASE SAVEPOINT closure`)
+}
+
+func (t *pgTx) createAccount(ctx context.Context, a hebao.Account, createdAt int64) (hebao.AccountID, error) {
+	var id int64
+	err := t.tx.QueryRow(ctx, pgInsertAccount, string(a.Kind), string(a.Unit), a.Owner, a.MayGoNegative, createdAt).Scan(&id)
+	return hebao.AccountID(id), translate(err)
+}
+
+func (t *pgTx) lockAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error) {
+	arg := make([]int64, len(ids))
+	for i, id := range ids {
+		arg[i] = int64(id)
+	}
+	rs, err := t.tx.Query(ctx, pgLockAccounts, arg)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rs.Close()
+	var out []hebao.Account
+	err = eachAccountRow(rs, func(a hebao.Account) error {
+		out = append(out, a)
+		return nil
+	})
+	return out, translate(err)
+}
+
+func (t *pgTx) reply(ctx context.Context, scope, key string) (storedReply, bool, error) {
+	var r storedReply
+	var status int32
+	err := t.tx.QueryRow(ctx, pgSelectReply, scope, key).Scan(&r.requestHash, &status, &r.body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, false, nil
+	}
+	r.status = int(status)
+	return r, err == nil, translate(err)
+}
+
+func (t *pgTx) lockHead(ctx context.Context) (hebao.ChainHead, error) {
+	h, _, err := scanHead(t.tx.QueryRow(ctx, pgSelectHead+` FOR UPDATE`))
+	return h, err
+}
+
+// flush sends every statement of the batch in one round trip (a pgx pipeline).
+func (t *pgTx) flush(ctx context.Context, w *writes) error {
+	var (
+		b      pgx.Batch
+		checks []func(rowsAffected int64) error
+	)
+	queue := func(check func(int64) error, q string, args ...any) {
+		b.Queue(q, args...)
+		checks = append(checks, check)
+	}
+	if n := len(w.transfers); n > 0 {
+		var (
+			seqs, created     = make([]int64, n), make([]int64, n)
+			ids, kinds, refs  = make([]string, n), make([]string, n), make([]string, n)
+			prevs, hashes     = make([][]byte, n), make([][]byte, n)
+			pSeq, pAcct, pAmt []int64
+			pIdx              []int32
+			pUnit             []string
+		)
+		for i, tr := range w.transfers {
+			seqs[i], ids[i], kinds[i], refs[i], created[i] = tr.Seq, tr.ID, string(tr.Kind), tr.Ref, tr.CreatedAt.UnixMicro()
+			prevs[i], hashes[i] = tr.PrevHash[:], tr.Hash[:]
+			for j, p := range tr.Postings {
+				pSeq, pIdx, pAcct = append(pSeq, tr.Seq), append(pIdx, int32(j)), append(pAcct, int64(p.Account))
+				pUnit, pAmt = append(pUnit, string(p.Unit)), append(pAmt, p.Amount)
+			}
+		}
+		queue(nil, pgInsertTransfers, seqs, ids, kinds, refs, created, prevs, hashes)
+		queue(nil, pgInsertPostings, pSeq, pIdx, pAcct, pUnit, pAmt)
+		if len(w.balances) > 0 {
+			bIDs, bDelta := make([]int64, len(w.balances)), make([]int64, len(w.balances))
+			for i, d := range w.balances {
+				bIDs[i], bDelta[i] = int64(d.id), d.delta
+			}
+			queue(func(n int64) error {
+				if n != int64(len(bIDs)) {
+					return fmt.Errorf("sqldb: balance guard refused %d of %d accounts", int64(len(bIDs))-n, len(bIDs))
+				}
+				return nil
+			}, pgUpdateBalances, bIDs, bDelta)
+		}
+		queue(nil, pgUpdateHead, w.head.Seq, w.head.Hash[:], w.headMAC[:])
+	}
+	if n := len(w.replies); n > 0 {
+		scopes, keys, hashes, bodies := make([]string, n), make([]string, n), make([][]byte, n), make([][]byte, n)
+		statuses, created := make([]int32, n), make([]int64, n)
+		for i, r := range w.replies {
+			scopes[i], keys[i], hashes[i], statuses[i], bodies[i], created[i] = r.scope, r.key, r.requestHash[:], int32(r.status), r.body, r.createdAt
+			if bodies[i] == nil {
+				bodies[i] = []byte{}
+			}
+		}
+		queue(func(got int64) error {
+			if got != int64(n) {
+				return fmt.Errorf("%w: an idempotency key was claimed by another process", errRetry)
+			}
+			return nil
+		}, pgInsertReplies, scopes, keys, hashes, statuses, bodies, created)
+	}
+	if n := len(w.events); n > 0 {
+		ids, kinds, payloads, created := make([]string, n), make([]string, n), make([][]byte, n), make([]int64, n)
+		for i, e := range w.events {
+			ids[i], kinds[i], payloads[i], created[i] = e.ID, e.Kind, e.Payload, e.CreatedAt.UnixMicro()
+			if payloads[i] == nil {
+				payloads[i] = []byte{}
+			}
+		}
+		queue(nil, pgInsertEvents, ids, kinds, payloads, created)
+	}
+	br := t.tx.SendBatch(ctx, &b)
+	var firstErr error
+	for _, check := range checks {
+		tag, err := br.Exec()
+		if err == nil && check != nil {
+			err = check(tag.RowsAffected())
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if err := br.Close(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return translate(firstErr)
+}
+
+func (t *pgTx) commit(ctx context.Context) error { return t.tx.Commit(ctx) }
+
+func (t *pgTx) rollback() error { return t.tx.Rollback(context.Background()) }

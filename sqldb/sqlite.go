@@ -1,0 +1,305 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/hebaopay/hebao"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// sqliteDB keeps one connection for writes, on which every batch runs as BEGIN
+// IMMEDIATE, and a pool of read-only connections that WAL lets read beside it.
+type sqliteDB struct {
+	w, r  *sql.DB
+	stmts map[string]*sql.Stmt // prepared once on the write connection
+}
+
+var _ backend = (*sqliteDB)(nil)
+
+// The write statements of a batch, prepared once.
+const (
+	sqliteInsertTransfer = `INSERT INTO transfers (seq, id, kind, ref, created_at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqliteInsertPosting  = `INSERT INTO postings (transfer_seq, idx, account_id, unit, amount) VALUES (?, ?, ?, ?, ?)`
+	// The guard: a constrained account is never written below zero, whatever the Go
+	// code decided; the CHECK constraint stands behind it.
+	sqliteUpdateBalance = `UPDATE accounts SET balance = balance + ?1 WHERE id = ?2 AND (may_go_negative = 1 OR balance + ?1 >= 0)`
+	sqliteUpdateHead    = `UPDATE ledger_head SET seq = ?, hash = ?, mac = ? WHERE id = 1`
+	sqliteInsertReply   = `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`
+	sqliteInsertEvent   = `INSERT INTO outbox (id, kind, payload, created_at) VALUES (?, ?, ?, ?)`
+	sqliteLockAccounts  = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`
+	sqliteSelectReply   = `SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?`
+	sqliteInsertAccount = `INSERT INTO accounts (kind, unit, owner, may_go_negative, balance, created_at) VALUES (?, ?, ?, ?, 0, ?) RETURNING id`
+)
+
+func openSQLite(ctx context.Context, dir string) (*sqliteDB, error) {
+	if dir == "" {
+		dir = "hebao-data"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqldb: create data dir: %w", err)
+	}
+	path := filepath.Join(dir, "hebao.db")
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+	}
+	s := &sqliteDB{w: w, stmts: map[string]*sql.Stmt{}}
+	if err := migrate(ctx, s); err != nil {
+		w.Close()
+		return nil, err
+	}
+	rq := url.Values{}
+	rq.Add("_pragma", "busy_timeout(10000)")
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	s.r = r
+	for _, q := range []string{sqliteInsertTransfer, sqliteInsertPosting, sqliteUpdateBalance, sqliteUpdateHead,
+		sqliteInsertReply, sqliteInsertEvent, sqliteLockAccounts, sqliteSelectReply, sqliteInsertAccount} {
+		st, err := w.PrepareContext(ctx, q)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("sqldb: prepare: %w", err)
+		}
+		s.stmts[q] = st
+	}
+	return s, nil
+}
+
+func (s *sqliteDB) dialect() string { return "sqlite" }
+
+func (s *sqliteDB) ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+
+func (s *sqliteDB) close() error {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	if s.r != nil {
+		s.r.Close()
+	}
+	return s.w.Close()
+}
+
+// migrations are applied on the write connection.
+func (s *sqliteDB) migrationDialect() string { return "sqlite" }
+
+func (s *sqliteDB) applyMigrations(ctx context.Context, pending func(current int) ([]migration, error)) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	ms, err := pending(current)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %d: %w", m.version, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%s','now'))`, m.version); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func (s *sqliteDB) initHead(ctx context.Context, mac []byte) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO ledger_head (id, seq, hash, mac) VALUES (1, 0, ?, ?) ON CONFLICT (id) DO NOTHING`, make([]byte, 32), mac)
+	return err
+}
+
+func (s *sqliteDB) snapshot(ctx context.Context, fn func(hebao.Journal) error) error {
+	// In WAL mode a read transaction sees the database as of its first read.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(sqliteJournal{tx})
+}
+
+type sqliteJournal struct{ tx *sql.Tx }
+
+func (j sqliteJournal) Head(ctx context.Context) (hebao.ChainHead, [32]byte, error) {
+	return scanHead(j.tx.QueryRowContext(ctx, `SELECT seq, hash, mac FROM ledger_head WHERE id = 1`))
+}
+
+func (j sqliteJournal) EachAccount(ctx context.Context, fn func(hebao.Account) error) error {
+	rows, err := j.tx.QueryContext(ctx, `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return eachAccountRow(rows, fn)
+}
+
+func (j sqliteJournal) EachTransfer(ctx context.Context, fn func(*hebao.Transfer) error) error {
+	rows, err := j.tx.QueryContext(ctx, journalQuery)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return eachTransferRow(rows, fn)
+}
+
+func (s *sqliteDB) balances(ctx context.Context, ids []hebao.AccountID) (map[hebao.AccountID]int64, error) {
+	arg, _ := json.Marshal(ids)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, balance FROM accounts WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return scanBalances(rows)
+}
+
+func (s *sqliteDB) begin(ctx context.Context) (wtx, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &sqliteTx{s: s, tx: tx}, nil
+}
+
+type sqliteTx struct {
+	s  *sqliteDB
+	tx *sql.Tx
+}
+
+func (t *sqliteTx) stmt(ctx context.Context, q string) *sql.Stmt {
+	return t.tx.StmtContext(ctx, t.s.stmts[q])
+}
+
+func (t *sqliteTx) savepoint(ctx context.Context) error {
+	_, err := t.tx.ExecContext(ctx, `SAVEPOINT closure`)
+	return translate(err)
+}
+
+func (t *sqliteTx) rollbackToSavepoint(ctx context.Context) error {
+	if _, err := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT closure`); err != nil {
+		return translate(err)
+	}
+	return t.releaseSavepoint(ctx)
+}
+
+func (t *sqliteTx) releaseSavepoint(ctx context.Context) error {
+	_, err := t.tx.ExecContext(ctx, `RELEASE SAVEPOINT closure`)
+	return translate(err)
+}
+
+func (t *sqliteTx) createAccount(ctx context.Context, a hebao.Account, createdAt int64) (hebao.AccountID, error) {
+	var id hebao.AccountID
+	err := t.stmt(ctx, sqliteInsertAccount).QueryRowContext(ctx, a.Kind, a.Unit, a.Owner, a.MayGoNegative, createdAt).Scan(&id)
+	return id, translate(err)
+}
+
+func (t *sqliteTx) lockAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error) {
+	// BEGIN IMMEDIATE already holds the database's one write lock: reading is locking.
+	arg, _ := json.Marshal(ids)
+	rows, err := t.stmt(ctx, sqliteLockAccounts).QueryContext(ctx, string(arg))
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []hebao.Account
+	err = eachAccountRow(rows, func(a hebao.Account) error {
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+func (t *sqliteTx) reply(ctx context.Context, scope, key string) (storedReply, bool, error) {
+	var r storedReply
+	err := t.stmt(ctx, sqliteSelectReply).QueryRowContext(ctx, scope, key).Scan(&r.requestHash, &r.status, &r.body)
+	if err == sql.ErrNoRows {
+		return r, false, nil
+	}
+	return r, err == nil, translate(err)
+}
+
+func (t *sqliteTx) lockHead(ctx context.Context) (hebao.ChainHead, error) {
+	h, _, err := scanHead(t.tx.QueryRowContext(ctx, `SELECT seq, hash, mac FROM ledger_head WHERE id = 1`))
+	return h, err
+}
+
+func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
+	if len(w.transfers) > 0 {
+		ins, post := t.stmt(ctx, sqliteInsertTransfer), t.stmt(ctx, sqliteInsertPosting)
+		for _, tr := range w.transfers {
+			if _, err := ins.ExecContext(ctx, tr.Seq, tr.ID, string(tr.Kind), tr.Ref, tr.CreatedAt.UnixMicro(), tr.PrevHash[:], tr.Hash[:]); err != nil {
+				return translate(err)
+			}
+			for i, p := range tr.Postings {
+				if _, err := post.ExecContext(ctx, tr.Seq, i, int64(p.Account), string(p.Unit), p.Amount); err != nil {
+					return translate(err)
+				}
+			}
+		}
+		upd := t.stmt(ctx, sqliteUpdateBalance)
+		for _, b := range w.balances {
+			res, err := upd.ExecContext(ctx, b.delta, int64(b.id))
+			if err != nil {
+				return translate(err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return fmt.Errorf("sqldb: balance guard refused account %d", b.id)
+			}
+		}
+		if _, err := t.stmt(ctx, sqliteUpdateHead).ExecContext(ctx, w.head.Seq, w.head.Hash[:], w.headMAC[:]); err != nil {
+			return translate(err)
+		}
+	}
+	if len(w.replies) > 0 {
+		st := t.stmt(ctx, sqliteInsertReply)
+		for _, r := range w.replies {
+			if _, err := st.ExecContext(ctx, r.scope, r.key, r.requestHash[:], r.status, r.body, r.createdAt); err != nil {
+				return translate(err)
+			}
+		}
+	}
+	if len(w.events) > 0 {
+		st := t.stmt(ctx, sqliteInsertEvent)
+		for _, e := range w.events {
+			if _, err := st.ExecContext(ctx, e.ID, e.Kind, e.Payload, e.CreatedAt.UnixMicro()); err != nil {
+				return translate(err)
+			}
+		}
+	}
+	return nil
+}
+
+func (t *sqliteTx) commit(ctx context.Context) error { return translate(t.tx.Commit()) }
+
+func (t *sqliteTx) rollback() error { return t.tx.Rollback() }

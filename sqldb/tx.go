@@ -1,0 +1,316 @@
+package sqldb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hebaopay/hebao"
+)
+
+// batchState is what the closures of one batch share: the open transaction, the
+// accounts locked so far with their running balances, and the writes buffered for the
+// flush. Closures run one after another, so nothing here needs a lock.
+type batchState struct {
+	ctx       context.Context
+	w         wtx
+	now       time.Time
+	err       error // a database failure outside any savepoint: the batch is lost
+	accounts  map[hebao.AccountID]*lockedAccount
+	transfers []*hebao.Transfer
+	ids       map[string]bool // transfer ids buffered in this batch
+	replies   map[replyKey]int
+	replyRows []replyRow
+	events    []hebao.Event
+}
+
+type lockedAccount struct {
+	hebao.Account
+	loaded int64 // the balance as read from the database
+}
+
+type replyKey struct{ scope, key string }
+
+// tx is the hebao.Tx of one closure. It remembers how to undo its effects on the
+// batch so that a failing closure leaves no trace while the others commit.
+type tx struct {
+	b         *batchState
+	inSP      bool // a savepoint guards this closure's direct writes
+	closed    bool
+	deferred  bool
+	undo      map[hebao.AccountID]*lockedAccount // state before this closure; nil = not loaded
+	nTransfer int
+	nReplies  int
+	nEvents   int
+}
+
+var _ hebao.Tx = (*tx)(nil)
+
+func (b *batchState) open() *tx {
+	return &tx{b: b, nTransfer: len(b.transfers), nReplies: len(b.replyRows), nEvents: len(b.events)}
+}
+
+// finish keeps the closure's effects.
+func (t *tx) finish() error {
+	if t.inSP {
+		if err := t.b.w.releaseSavepoint(t.b.ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// abort undoes the closure's effects: its direct writes by rolling back to its
+// savepoint, its buffered ones by forgetting them.
+func (t *tx) abort() error {
+	b := t.b
+	if t.inSP {
+		if err := b.w.rollbackToSavepoint(b.ctx); err != nil {
+			return err
+		}
+	}
+	for id, prev := range t.undo {
+		if prev == nil {
+			delete(b.accounts, id)
+		} else {
+			b.accounts[id] = prev
+		}
+	}
+	for _, tr := range b.transfers[t.nTransfer:] {
+		delete(b.ids, tr.ID)
+	}
+	for _, r := range b.replyRows[t.nReplies:] {
+		delete(b.replies, replyKey{r.scope, r.key})
+	}
+	b.transfers = b.transfers[:t.nTransfer]
+	b.replyRows = b.replyRows[:t.nReplies]
+	b.events = b.events[:t.nEvents]
+	return nil
+}
+
+var errTxDone = errors.New("sqldb: Tx used after its Transact closure returned")
+
+func (t *tx) check() error {
+	if t.closed {
+		return errTxDone
+	}
+	return nil
+}
+
+// fail records a database error. Outside a savepoint the transaction is unusable
+// (PostgreSQL aborts it), so the whole batch is retried.
+func (t *tx) fail(err error) error {
+	if !t.inSP && t.b.err == nil {
+		t.b.err = err
+	}
+	return err
+}
+
+// direct makes sure a savepoint guards the closure's direct writes.
+func (t *tx) direct() error {
+	if t.inSP {
+		return nil
+	}
+	if err := t.b.w.savepoint(t.b.ctx); err != nil {
+		return t.fail(err)
+	}
+	t.inSP = true
+	return nil
+}
+
+// Now implements hebao.Tx.
+func (t *tx) Now() time.Time { return t.b.now }
+
+// CreateAccount implements hebao.Tx.
+func (t *tx) CreateAccount(_ context.Context, a hebao.Account) (hebao.Account, error) {
+	if err := t.check(); err != nil {
+		return hebao.Account{}, err
+	}
+	if !a.Unit.Valid() || a.Kind == "" {
+		return hebao.Account{}, hebao.Errorf(hebao.CodeInvalidRequest, "account needs a kind and a unit")
+	}
+	if err := t.direct(); err != nil {
+		return hebao.Account{}, err
+	}
+	a.Balance = 0
+	a.CreatedAt = t.b.now
+	id, err := t.b.w.createAccount(t.b.ctx, a, t.b.now.UnixMicro())
+	if err != nil {
+		return hebao.Account{}, fmt.Errorf("create account: %w", err)
+	}
+	a.ID = id
+	return a, nil
+}
+
+// Accounts implements hebao.Tx.
+func (t *tx) Accounts(_ context.Context, ids ...hebao.AccountID) (map[hebao.AccountID]hebao.Account, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	if err := t.load(ids); err != nil {
+		return nil, err
+	}
+	out := make(map[hebao.AccountID]hebao.Account, len(ids))
+	for _, id := range ids {
+		a, ok := t.b.accounts[id]
+		if !ok {
+			return nil, hebao.Errorf(hebao.CodeNotFound, "account %d not found", id)
+		}
+		out[id] = a.Account
+	}
+	return out, nil
+}
+
+// load locks, in ascending id order, the accounts the batch has not locked yet.
+func (t *tx) load(ids []hebao.AccountID) error {
+	var missing []hebao.AccountID
+	for _, id := range ids {
+		if _, ok := t.b.accounts[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.Sort(missing)
+	missing = slices.Compact(missing)
+	got, err := t.b.w.lockAccounts(t.b.ctx, missing)
+	if err != nil {
+		return t.fail(fmt.Errorf("lock accounts: %w", err))
+	}
+	for _, a := range got {
+		t.remember(a.ID)
+		t.b.accounts[a.ID] = &lockedAccount{Account: a, loaded: a.Balance}
+	}
+	return nil
+}
+
+// remember notes the state of an account before this closure first changes it.
+func (t *tx) remember(id hebao.AccountID) {
+	if t.undo == nil {
+		t.undo = map[hebao.AccountID]*lockedAccount{}
+	}
+	if _, ok := t.undo[id]; ok {
+		return
+	}
+	if a, ok := t.b.accounts[id]; ok {
+		c := *a
+		t.undo[id] = &c
+	} else {
+		t.undo[id] = nil
+	}
+}
+
+// Post implements hebao.Tx.
+func (t *tx) Post(_ context.Context, tr *hebao.Transfer) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if err := tr.Validate(); err != nil {
+		return err
+	}
+	if t.b.ids[tr.ID] {
+		return hebao.Errorf(hebao.CodeConflict, "transfer id %s used twice", tr.ID)
+	}
+	ids := tr.SortedAccounts()
+	if err := t.load(ids); err != nil {
+		return err
+	}
+	current := make(map[hebao.AccountID]hebao.Account, len(ids))
+	for _, id := range ids {
+		if a, ok := t.b.accounts[id]; ok {
+			current[id] = a.Account
+		}
+	}
+	next, err := hebao.ApplyPostings(tr, current)
+	if err != nil {
+		return err
+	}
+	for id, bal := range next {
+		t.remember(id)
+		t.b.accounts[id].Balance = bal
+	}
+	t.b.transfers = append(t.b.transfers, tr)
+	t.b.ids[tr.ID] = true
+	return nil
+}
+
+// Reply implements hebao.Tx. A key saved by an earlier closure of the same batch is
+// not committed yet; the closure is then run again in the next batch, where it finds
+// the committed reply, so concurrent retries all get the first reply.
+func (t *tx) Reply(_ context.Context, k hebao.IdempotencyKey) (*hebao.Reply, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	if i, ok := t.b.replies[replyKey{k.Scope, k.Key}]; ok {
+		if i >= t.nReplies { // saved by this very closure
+			r := t.b.replyRows[i]
+			return matchReply(k, storedReply{requestHash: r.requestHash[:], status: r.status, body: r.body})
+		}
+		t.deferred = true
+		return nil, hebao.ErrIdempotencyKeyInUse
+	}
+	r, found, err := t.b.w.reply(t.b.ctx, k.Scope, k.Key)
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("read idempotency key: %w", err))
+	}
+	if !found {
+		return nil, nil
+	}
+	return matchReply(k, r)
+}
+
+func matchReply(k hebao.IdempotencyKey, r storedReply) (*hebao.Reply, error) {
+	if !bytes.Equal(r.requestHash, k.RequestHash[:]) {
+		return nil, hebao.ErrIdempotencyKeyReused
+	}
+	if r.status == 0 {
+		return nil, hebao.ErrIdempotencyKeyInUse
+	}
+	return &hebao.Reply{Status: r.status, Body: r.body}, nil
+}
+
+// SaveReply implements hebao.Tx.
+func (t *tx) SaveReply(_ context.Context, k hebao.IdempotencyKey, r hebao.Reply) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if k.Scope == "" || k.Key == "" || len(k.Key) > 255 || len(k.Scope) > 255 {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "Idempotency-Key must be 1 to 255 characters")
+	}
+	rk := replyKey{k.Scope, k.Key}
+	if i, ok := t.b.replies[rk]; ok && i < t.nReplies {
+		t.deferred = true
+		return hebao.ErrIdempotencyKeyInUse
+	}
+	row := replyRow{scope: k.Scope, key: k.Key, requestHash: k.RequestHash, status: r.Status, body: r.Body, createdAt: t.b.now.UnixMicro()}
+	if i, ok := t.b.replies[rk]; ok {
+		t.b.replyRows[i] = row
+		return nil
+	}
+	t.b.replies[rk] = len(t.b.replyRows)
+	t.b.replyRows = append(t.b.replyRows, row)
+	return nil
+}
+
+// Emit implements hebao.Tx.
+func (t *tx) Emit(_ context.Context, e hebao.Event) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if e.ID == "" {
+		e.ID = hebao.NewID("evt")
+	}
+	if e.Kind == "" {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "event needs a kind")
+	}
+	if len(e.Payload) == 0 {
+		e.Payload = []byte("{}")
+	}
+	e.CreatedAt = t.b.now
+	t.b.events = append(t.b.events, e)
+	return nil
+}
