@@ -3,6 +3,7 @@ package hebao
 import (
 	"errors"
 	"fmt"
+	"sort"
 )
 
 // Kind is the small closed set of error classes. The kind alone decides the HTTP
@@ -21,6 +22,7 @@ const (
 	KindLocked                      // 423
 	KindUpgrade                     // 426
 	KindRateLimited                 // 429
+	KindUnavailable                 // 503: a dependency (database, bank) cannot be reached
 )
 
 // The stable public error codes of SPEC §10. Clients match on these; never rename one.
@@ -49,6 +51,7 @@ const (
 	CodeStepUpRequired        = "step_up_required"
 	CodeClientUpgradeRequired = "client_upgrade_required"
 	CodeConflict              = "conflict"
+	CodeUnavailable           = "unavailable"
 )
 
 // codeKinds is the one table from public code to error kind.
@@ -77,6 +80,18 @@ var codeKinds = map[string]Kind{
 	CodeStepUpRequired:        KindRejected,
 	CodeClientUpgradeRequired: KindUpgrade,
 	CodeConflict:              KindConflict,
+	CodeUnavailable:           KindUnavailable,
+}
+
+// Codes returns every public error code, sorted: the list the OpenAPI document's
+// Problem schema must name.
+func Codes() []string {
+	out := make([]string, 0, len(codeKinds))
+	for c := range codeKinds {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Error is Hebao's one error type. Message is safe to show to the caller; Err, when set,
@@ -108,7 +123,8 @@ func (e *Error) Is(target error) bool {
 func Errorf(code, format string, args ...any) *Error {
 	kind, ok := codeKinds[code]
 	if !ok {
-		kind, code = KindInternal, CodeInternal
+		return &Error{Kind: KindInternal, Code: CodeInternal, Message: "internal error",
+			Err: fmt.Errorf("unknown error code %q: "+format, append([]any{code}, args...)...)}
 	}
 	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
 }

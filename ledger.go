@@ -100,6 +100,13 @@ const (
 	TransferTest          TransferKind = "test"
 )
 
+var transferKinds = map[TransferKind]bool{
+	TransferTopup: true, TransferWithdrawal: true, TransferP2P: true, TransferPayment: true,
+	TransferRefund: true, TransferPromo: true, TransferCouponSubsidy: true, TransferPointsEarn: true,
+	TransferPointsRedeem: true, TransferInterest: true, TransferFunding: true, TransferHold: true,
+	TransferRelease: true, TransferExpiry: true, TransferReversal: true, TransferTest: true,
+}
+
 // Posting moves Amount of Unit into (positive) or out of (negative) an account.
 type Posting struct {
 	Account AccountID
@@ -137,8 +144,8 @@ func (t *Transfer) Validate() error {
 	if t.ID == "" || len(t.ID) > 64 {
 		return bad("id must be 1 to 64 bytes")
 	}
-	if t.Kind == "" || len(t.Kind) > 32 {
-		return bad("kind must be 1 to 32 bytes")
+	if !transferKinds[t.Kind] {
+		return bad("unknown kind %q", truncate(string(t.Kind), 32))
 	}
 	if len(t.Ref) > 128 {
 		return bad("ref must be at most 128 bytes")
@@ -292,11 +299,18 @@ func ApplyPostings(t *Transfer, accounts map[AccountID]Account) (map[AccountID]i
 		if a.Unit != p.Unit {
 			return nil, Errorf(CodeInvalidRequest, "posting in %s to an account kept in %s", p.Unit, a.Unit)
 		}
-		b := a.Balance + p.Amount
-		if !a.MayGoNegative && b < 0 {
+		b, seen := next[p.Account]
+		if !seen {
+			b = a.Balance
+		}
+		next[p.Account] = b + p.Amount
+	}
+	// The sign rule is checked on the sums, so an account named twice cannot be
+	// spent twice.
+	for id, b := range next {
+		if !accounts[id].MayGoNegative && b < 0 {
 			return nil, Errorf(CodeInsufficientFunds, "the balance is not enough for this amount")
 		}
-		next[p.Account] = b
 	}
 	return next, nil
 }

@@ -46,7 +46,7 @@ func ParseYuan(s string) (int64, error) {
 	if !allDigits(whole) || !allDigits(frac) {
 		return bad("only digits and one decimal point are allowed")
 	}
-	if len(whole) > 10 { // 10^10 yuan = MaxAmount; more digits is out of range for sure
+	if len(whole) > 11 { // MaxAmount is 10^10 yuan, 11 digits; more is out of range for sure
 		return bad("too large")
 	}
 	y, err := strconv.ParseInt(whole, 10, 64)

@@ -131,7 +131,8 @@ func Verify(ctx context.Context, j Journal, key []byte) (*VerifyReport, error) {
 	r.HeadSeq = head.Seq
 	r.HeadHash = fmt.Sprintf("%x", head.Hash)
 	if head != prev {
-		problem("chain head says seq %d, but the last transfer is seq %d: the journal was cut or rewritten", head.Seq, prev.Seq)
+		problem("chain head says seq %d hash %x, but the last transfer is seq %d hash %x: the journal was cut or rewritten",
+			head.Seq, head.Hash[:6], prev.Seq, prev.Hash[:6])
 	}
 	if want := head.Checkpoint(key); !hmac.Equal(want[:], mac[:]) {
 		problem("chain head checkpoint does not verify under the ledger key: the head was rewritten, or the key is not this ledger's")
