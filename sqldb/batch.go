@@ -22,6 +22,9 @@ type call struct {
 // errClosed is returned by Transact after Close.
 var errClosed = errors.New("sqldb: database is closed")
 
+// errReadOnly is returned by Transact on a database opened with Config.ReadOnly.
+var errReadOnly = errors.New("sqldb: database was opened read-only")
+
 // batchTimeout bounds one batch: a database that hangs fails its callers instead of
 // holding them forever.
 const batchTimeout = 30 * time.Second
@@ -33,6 +36,9 @@ const batchTimeout = 30 * time.Second
 func (db *DB) Transact(ctx context.Context, fn func(hebao.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if db.cfg.ReadOnly {
+		return errReadOnly
 	}
 	c := &call{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {

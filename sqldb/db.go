@@ -29,6 +29,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// OnCommit, if set, is told the size and duration of every committed batch.
 	OnCommit func(batchSize int, elapsed time.Duration)
+	// ReadOnly opens for Verify alone: no migrations, no writes, and a chain head that
+	// does not verify is reported by Verify instead of refusing to open.
+	ReadOnly bool
 }
 
 // DefaultMaxBatch is the batch cap when Config.MaxBatch is 0.
@@ -70,9 +73,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	)
 	switch {
 	case cfg.URL == "":
-		b, err = openSQLite(ctx, cfg.DataDir)
+		b, err = openSQLite(ctx, cfg.DataDir, cfg.ReadOnly)
 	case strings.HasPrefix(cfg.URL, "postgres://"), strings.HasPrefix(cfg.URL, "postgresql://"):
-		b, err = openPostgres(ctx, cfg.URL)
+		b, err = openPostgres(ctx, cfg.URL, cfg.ReadOnly)
 	default:
 		return nil, fmt.Errorf("sqldb: unsupported database URL (want postgres://… or none for SQLite)")
 	}
@@ -87,6 +90,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		now:     time.Now,
+	}
+	if cfg.ReadOnly {
+		db.once.Do(func() { close(db.stop) })
+		close(db.stopped)
+		return db, nil
 	}
 	if err := db.init(ctx); err != nil {
 		b.close()

@@ -58,7 +58,9 @@ func migrations(dialect string) ([]migration, error) {
 
 // migrate brings the schema up to date. A database newer than this binary is an error:
 // running old code on it could break rules the new schema relies on.
-func migrate(ctx context.Context, m migrator) error {
+// With readOnly it changes nothing and fails unless the schema is exactly this
+// program's.
+func migrate(ctx context.Context, m migrator, readOnly bool) error {
 	all, err := migrations(m.migrationDialect())
 	if err != nil {
 		return err
@@ -66,6 +68,9 @@ func migrate(ctx context.Context, m migrator) error {
 	err = m.applyMigrations(ctx, func(current int) ([]migration, error) {
 		if current > len(all) {
 			return nil, fmt.Errorf("database schema version %d is newer than this program's %d", current, len(all))
+		}
+		if readOnly && current != len(all) {
+			return nil, fmt.Errorf("database schema version %d, this program expects %d: run `hebao migrate` first", current, len(all))
 		}
 		return all[current:], nil
 	})

@@ -47,7 +47,7 @@ WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`
 // migrationLock is the advisory lock key that keeps two processes from migrating at once.
 const migrationLock = 0x68656261 // "heba"
 
-func openPostgres(ctx context.Context, url string) (*pgDB, error) {
+func openPostgres(ctx context.Context, url string, readOnly bool) (*pgDB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: postgres url: %w", err)
@@ -64,7 +64,7 @@ func openPostgres(ctx context.Context, url string) (*pgDB, error) {
 		return nil, fmt.Errorf("sqldb: connect: %w", err)
 	}
 	p := &pgDB{pool: pool}
-	if err := migrate(ctx, p); err != nil {
+	if err := migrate(ctx, p, readOnly); err != nil {
 		pool.Close()
 		return nil, err
 	}

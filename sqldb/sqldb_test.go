@@ -450,3 +450,33 @@ func containsAtLeast(sizes []int, n int) bool {
 	}
 	return false
 }
+
+// TestReadOnlyReportsBadHead: a database whose chain head was rewritten refuses to
+// open for writing, but opens read-only so that Verify can say what is wrong.
+func TestReadOnlyReportsBadHead(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		db := open(t)
+		_, ids := makeAccounts(t, db, 2, 100)
+		post(t, db, ids[0], ids[1], 1)
+		if _, err := rawExec(t, db, `UPDATE ledger_head SET seq = seq - 1`); err != nil {
+			t.Fatal(err)
+		}
+		cfg := db.cfg
+		db.Close()
+		if _, err := Open(context.Background(), cfg); err == nil {
+			t.Fatal("Open for writing accepted a rewritten chain head")
+		}
+		cfg.ReadOnly = true
+		ro := openTest(t, cfg)
+		r, err := ro.Verify(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.OK || len(r.Problems) == 0 {
+			t.Fatalf("Verify of a rewritten head: %s", r)
+		}
+		if err := ro.Transact(context.Background(), func(hebao.Tx) error { return nil }); !errors.Is(err, errReadOnly) {
+			t.Errorf("Transact on a read-only DB: %v", err)
+		}
+	})
+}

@@ -38,7 +38,7 @@ const (
 	sqliteInsertAccount = `INSERT INTO accounts (kind, unit, owner, may_go_negative, balance, created_at) VALUES (?, ?, ?, ?, 0, ?) RETURNING id`
 )
 
-func openSQLite(ctx context.Context, dir string) (*sqliteDB, error) {
+func openSQLite(ctx context.Context, dir string, readOnly bool) (*sqliteDB, error) {
 	if dir == "" {
 		dir = "hebao-data"
 	}
@@ -46,6 +46,12 @@ func openSQLite(ctx context.Context, dir string) (*sqliteDB, error) {
 		return nil, fmt.Errorf("sqldb: create data dir: %w", err)
 	}
 	path := filepath.Join(dir, "hebao.db")
+	// Create the file ourselves so that it is private to its owner from the start.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: %w", err)
+	}
+	f.Close()
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -64,7 +70,7 @@ func openSQLite(ctx context.Context, dir string) (*sqliteDB, error) {
 		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
 	}
 	s := &sqliteDB{w: w, stmts: map[string]*sql.Stmt{}}
-	if err := migrate(ctx, s); err != nil {
+	if err := migrate(ctx, s, readOnly); err != nil {
 		w.Close()
 		return nil, err
 	}
