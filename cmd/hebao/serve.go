@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	hebaohttp "github.com/hebaopay/hebao/http"
+)
+
+// shutdownTimeout is how long requests in flight get to finish after a stop signal.
+const shutdownTimeout = 20 * time.Second
+
+// serve serves the API until ctx ends (SIGINT or SIGTERM), then stops taking
+// requests, lets those in flight finish, and closes the database last.
+func (m *Main) serve(ctx context.Context, args []string) error {
+	var (
+		f          storeFlags
+		addr       string
+		dev        bool
+		minVersion string
+	)
+	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
+	f.register(flags, m.Getenv)
+	flags.StringVar(&addr, "addr", envOr(m.Getenv, "HEBAO_ADDR", "127.0.0.1:8080"), "the address to listen on")
+	flags.BoolVar(&dev, "dev", false, "development mode: never with real money")
+	flags.StringVar(&minVersion, "min-client-version", m.Getenv("HEBAO_MIN_CLIENT_VERSION"), "answer 426 to clients whose X-Client-Version is older")
+	if help, err := m.parse(flags, args); help || err != nil {
+		return err
+	}
+
+	log := newLogger(m.Stderr, dev)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := hebaohttp.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+
+	db, err := m.openStore(ctx, f, true, log, metrics.ObserveCommit)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	api, err := hebaohttp.NewServer(hebaohttp.Config{
+		Store:            db,
+		Logger:           log,
+		Metrics:          metrics,
+		Dev:              dev,
+		MinClientVersion: minVersion,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Long-lived responses (Server-Sent Events) lift this per request with
+		// http.ResponseController.
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	m.greet(ln.Addr().String(), f, dev)
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("dev", dev))
+	if m.Listening != nil {
+		select {
+		case m.Listening <- ln.Addr().String():
+		case <-ctx.Done():
+		}
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	// The deferred db.Close runs now, after the last request is done.
+	log.Info("stopped")
+	return nil
+}
+
+// greet tells the person who started the server where to find it.
+func (m *Main) greet(addr string, f storeFlags, dev bool) {
+	base := "http://" + browsable(addr)
+	w := m.Stdout
+	fmt.Fprintf(w, "Hebao is running at %s\n\n", base)
+	fmt.Fprintf(w, "  API description  %s/openapi.json\n", base)
+	fmt.Fprintf(w, "  health           %s/healthz  %s/readyz\n", base, base)
+	fmt.Fprintf(w, "  metrics          %s/metrics\n", base)
+	fmt.Fprintf(w, "  database         %s\n", f.describe())
+	fmt.Fprintf(w, "  key file         %s (back it up: without it `hebao verify` cannot prove the ledger)\n", f.keyPath())
+	if dev {
+		fmt.Fprintf(w, "\nDevelopment mode is on: for trying Hebao out, never for real money.\n")
+	}
+	fmt.Fprintf(w, "\nPress Ctrl+C to stop.\n")
+}
+
+// browsable turns a listening address into one a browser can open: a server
+// listening on all interfaces is reached at localhost.
+func browsable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// newLogger logs JSON for machines, or text for a person in development mode.
+func newLogger(w io.Writer, dev bool) *slog.Logger {
+	if dev {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}

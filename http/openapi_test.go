@@ -1,0 +1,203 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"github.com/google/go-cmp/cmp"
+	"github.com/hebaopay/hebao"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// loadOpenAPI parses and validates the embedded document.
+func loadOpenAPI(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(openapiDoc)
+	if err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.json is not a valid OpenAPI document: %v", err)
+	}
+	return doc
+}
+
+func TestOpenAPIIsJSON31(t *testing.T) {
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(openapiDoc))
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("openapi.json is not JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		t.Fatal("openapi.json has data after its JSON value")
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1.") {
+		t.Errorf(`openapi = %q, want "3.1.x"`, doc.OpenAPI)
+	}
+	if !loadOpenAPI(t).IsOpenAPI31OrLater() {
+		t.Error("kin-openapi does not read the document as 3.1")
+	}
+}
+
+// docPath turns a ServeMux pattern's path into an OpenAPI path template:
+// "/v1/files/{name...}" is "/v1/files/{name}".
+func docPath(path string) string {
+	return strings.ReplaceAll(path, "...}", "}")
+}
+
+// TestOpenAPICoversRoutes fails when a route is served but not documented, or
+// documented but not served.
+func TestOpenAPICoversRoutes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	s := newTestServer(t, Config{})
+
+	served := map[string]bool{}
+	for _, pattern := range s.routes {
+		method, path, _ := strings.Cut(pattern, " ")
+		path = docPath(path)
+		served[method+" "+path] = true
+		item := doc.Paths.Value(path)
+		if item == nil || item.GetOperation(method) == nil {
+			t.Errorf("route %s is not in openapi.json", pattern)
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !served[method+" "+path] {
+				t.Errorf("openapi.json documents %s %s, which the server does not serve", method, path)
+			}
+		}
+	}
+}
+
+// TestOpenAPIResponses serves requests to every route and checks each answer
+// against the document: its status is listed for the operation, its content type is
+// one documented for that status, its body matches the schema, and its documented
+// headers are there.
+func TestOpenAPIResponses(t *testing.T) {
+	doc := loadOpenAPI(t)
+	down := errors.New("connection refused")
+
+	tests := []struct {
+		name   string
+		cfg    Config
+		method string
+		target string
+		header http.Header
+		status int
+	}{
+		{name: "healthz", method: "GET", target: "/healthz", status: 200},
+		{name: "readyz", method: "GET", target: "/readyz", status: 200},
+		{name: "readyz down", cfg: Config{Store: &fakeStore{PingFn: func(context.Context) error { return down }}}, method: "GET", target: "/readyz", status: 503},
+		{name: "metrics", method: "GET", target: "/metrics", status: 200},
+		{name: "openapi", method: "GET", target: "/openapi.json", status: 200},
+		{name: "old client", cfg: Config{MinClientVersion: "2.0"}, method: "GET", target: "/healthz", header: http.Header{"X-Client-Version": {"1.9"}}, status: 426},
+		{name: "bad client version", cfg: Config{MinClientVersion: "2.0"}, method: "GET", target: "/readyz", header: http.Header{"X-Client-Version": {"two"}}, status: 400},
+	}
+	hit := map[string]bool{}
+	var routes []string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestServer(t, tt.cfg)
+			routes = s.routes
+			req := httptest.NewRequest(tt.method, tt.target, nil)
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			_, pattern := s.mux.Handler(req)
+			hit[pattern] = true
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status = %d, want %d; body %s", rec.Code, tt.status, rec.Body)
+			}
+			checkResponse(t, doc, pattern, req, rec)
+		})
+	}
+	for _, pattern := range routes {
+		if !hit[pattern] {
+			t.Errorf("route %s has no case here: add one so its answers are checked against openapi.json", pattern)
+		}
+	}
+}
+
+// checkResponse validates rec against the operation that pattern serves.
+func checkResponse(t *testing.T, doc *openapi3.T, pattern string, req *http.Request, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	method, path, _ := strings.Cut(pattern, " ")
+	item := doc.Paths.Value(docPath(path))
+	if item == nil || item.GetOperation(method) == nil {
+		t.Fatalf("%s is not in openapi.json", pattern)
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req,
+			Route: &routers.Route{
+				Spec: doc, Path: docPath(path), PathItem: item,
+				Method: method, Operation: item.GetOperation(method),
+			},
+		},
+		Status:  rec.Code,
+		Header:  rec.Header(),
+		Body:    io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		t.Errorf("%s %s answered %d %s, which openapi.json does not allow: %v\nbody: %s",
+			req.Method, req.URL, rec.Code, rec.Header().Get("Content-Type"), err, rec.Body)
+	}
+}
+
+// TestOpenAPIProblemSchema checks problem documents that no operation owns (unknown
+// routes, wrong methods) and those from handlers against the Problem schema.
+func TestOpenAPIProblemSchema(t *testing.T) {
+	doc := loadOpenAPI(t)
+	schema := doc.Components.Schemas["Problem"].Value
+	s := newTestServer(t, Config{})
+	s.addTestRoutes()
+	for _, tt := range []struct{ method, target string }{
+		{"GET", "/v1/nope"},
+		{"PUT", "/healthz"},
+		{"GET", "/test/panic"},
+		{"GET", "/test/error/insufficient_funds"},
+		{"GET", "/test/error/idempotency_key_in_use"},
+	} {
+		rec := s.do(t, tt.method, tt.target, nil, "")
+		if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+			t.Errorf("%s %s: Content-Type %q", tt.method, tt.target, ct)
+		}
+		var v any
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+			t.Fatalf("%s %s: %v", tt.method, tt.target, err)
+		}
+		if err := schema.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+			t.Errorf("%s %s: problem %s does not match the Problem schema: %v", tt.method, tt.target, rec.Body, err)
+		}
+	}
+}
+
+// TestOpenAPIProblemCodes checks that the Problem schema lists exactly the public
+// error codes of the domain package.
+func TestOpenAPIProblemCodes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	var codes []string
+	for _, c := range doc.Components.Schemas["Problem"].Value.Properties["code"].Value.Enum {
+		codes = append(codes, c.(string))
+	}
+	slices.Sort(codes)
+	if d := cmp.Diff(hebao.Codes(), codes); d != "" {
+		t.Errorf("Problem.code enum differs from hebao.Codes() (-want +got):\n%s", d)
+	}
+}

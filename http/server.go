@@ -1,0 +1,304 @@
+// Package http is Hebao's JSON API: routes on a standard ServeMux, handlers that return
+// errors, one table from error kind to status, and RFC 9457 problem documents. It
+// imports the domain package and never a storage package.
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/hebaopay/hebao"
+)
+
+// maxBody is the largest request body any route accepts (SPEC §10).
+const maxBody = 64 << 10
+
+// Config is everything a Server needs; there are no globals to set instead.
+type Config struct {
+	// Store is the database; the server uses it for readiness and, later, the use cases.
+	Store hebao.Store
+	// Logger receives one access line per request and every internal error, once.
+	// Nil discards.
+	Logger *slog.Logger
+	// Metrics holds the Prometheus series and the registry served at /metrics. Nil
+	// gives a fresh private registry.
+	Metrics *Metrics
+	// Dev turns on development mode (SPEC §11).
+	Dev bool
+	// MinClientVersion, if set, is the lowest X-Client-Version answered; older
+	// clients get 426 client_upgrade_required. A dotted version such as "2.4.0".
+	MinClientVersion string
+}
+
+// Server is the HTTP API. Build it with NewServer and serve Handler.
+type Server struct {
+	store      hebao.Store
+	log        *slog.Logger
+	metrics    *Metrics
+	dev        bool
+	minVersion version // nil: every client version is answered
+
+	mux     *http.ServeMux
+	routes  []string // every pattern registered, in order; the OpenAPI test walks them
+	handler http.Handler
+}
+
+// NewServer returns a Server with every route registered. It fails when the
+// configuration is unusable: no Store, or a MinClientVersion that is not a version.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("http: Config.Store is nil")
+	}
+	s := &Server{
+		store:   cfg.Store,
+		log:     cfg.Logger,
+		metrics: cfg.Metrics,
+		dev:     cfg.Dev,
+		mux:     http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.metrics == nil {
+		m, err := NewMetrics(nil)
+		if err != nil {
+			return nil, err
+		}
+		s.metrics = m
+	}
+	if cfg.MinClientVersion != "" {
+		v, ok := parseVersion(cfg.MinClientVersion)
+		if !ok {
+			return nil, fmt.Errorf("http: MinClientVersion %q is not a dotted version such as 2.4.0", cfg.MinClientVersion)
+		}
+		s.minVersion = v
+	}
+	s.registerRoutes()
+	s.handler = http.HandlerFunc(s.serve)
+	return s, nil
+}
+
+// Handler returns the handler that serves every route, with request ids, access
+// logs, metrics, panic recovery, the client version check and the body limit.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// registerRoutes is the table of contents of the API. Every pattern here must be in
+// openapi.json; a test checks it.
+func (s *Server) registerRoutes() {
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /readyz", s.readyz)
+	s.handle("GET /metrics", s.serveMetrics)
+	s.handle("GET /openapi.json", s.openapi)
+}
+
+// handlerFunc is the shape of every handler: it writes a success itself and returns
+// any failure for the edge to render as a problem document.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers h for pattern, which must name a method ("GET /v1/wallet").
+func (s *Server) handle(pattern string, h handlerFunc) {
+	if _, _, ok := strings.Cut(pattern, " "); !ok {
+		panic("http: route pattern without a method: " + pattern)
+	}
+	s.routes = append(s.routes, pattern)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if ex := exchangeOf(r.Context()); ex != nil {
+			ex.route = pattern
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// exchange is what the edge learns about one request while it is served, for the
+// access log and the metrics.
+type exchange struct {
+	id    string
+	route string // the matched pattern; "" when no route matched
+	code  string // the problem code answered, if any
+}
+
+type exchangeKey struct{}
+
+func exchangeOf(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return ex
+}
+
+// RequestID returns the id of the request being served with ctx, or "" outside one.
+// Audit records and logs below the edge carry it.
+func RequestID(ctx context.Context) string {
+	if ex := exchangeOf(ctx); ex != nil {
+		return ex.id
+	}
+	return ""
+}
+
+// serve is the edge: everything every request goes through, in order.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ex := &exchange{id: requestID(r.Header.Get("X-Request-Id"))}
+	w.Header().Set("X-Request-Id", ex.id)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
+	sw := &statusWriter{ResponseWriter: w}
+
+	defer func() {
+		p := recover()
+		if p != nil && p != http.ErrAbortHandler {
+			partial := sw.status != 0
+			// writeError logs the cause with the stack, and answers 500 if it still can.
+			s.writeError(sw, r, fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+			p = nil
+			if partial {
+				// Part of a response is out: cut the connection so the client cannot
+				// take it for a whole one.
+				p = http.ErrAbortHandler
+			}
+		}
+		s.observe(r, ex, sw.code(), time.Since(start))
+		if p != nil {
+			panic(p) // http.ErrAbortHandler: net/http drops the connection quietly
+		}
+	}()
+
+	if err := s.checkClientVersion(r); err != nil {
+		s.writeError(sw, r, err)
+		return
+	}
+	// The unwrapped w lets net/http close the connection after an oversize body.
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	s.route(sw, r)
+}
+
+// route dispatches to the mux, answering with a problem document where the mux
+// would answer 404 or 405 in plain text.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// No pattern matched: h is the mux's 404 or 405 answer, or a redirect to the
+	// cleaned path. Run it on the side to learn which.
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.status {
+	case http.StatusNotFound:
+		s.writeError(w, r, hebao.Errorf(hebao.CodeNotFound, "there is no route %s %s", r.Method, truncate(r.URL.Path, 200)))
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		s.writeError(w, r, &statusError{
+			status: http.StatusMethodNotAllowed,
+			err:    hebao.Errorf(hebao.CodeInvalidRequest, "method %s is not allowed here; allowed: %s", truncate(r.Method, 20), rec.header.Get("Allow")),
+		})
+	default:
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		w.Write(rec.body)
+	}
+}
+
+// requestID returns the incoming id if it is safe to log and echo, else a new one.
+func requestID(in string) string {
+	if len(in) == 0 || len(in) > 64 {
+		return hebao.NewID("req")
+	}
+	for _, c := range []byte(in) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return hebao.NewID("req")
+		}
+	}
+	return in
+}
+
+// observe writes the access log line and the request metrics. The route is the
+// pattern, never the raw path: paths hold ids and queries hold phone numbers.
+func (s *Server) observe(r *http.Request, ex *exchange, status int, elapsed time.Duration) {
+	route := "unmatched"
+	if _, path, ok := strings.Cut(ex.route, " "); ok {
+		route = path
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Duration("duration", elapsed),
+		slog.String("request_id", ex.id),
+	}
+	if ex.code != "" {
+		attrs = append(attrs, slog.String("code", ex.code))
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", attrs...)
+	s.metrics.observeRequest(route, r.Method, status, elapsed)
+}
+
+// statusWriter remembers the status written, so the edge can log it and knows
+// whether a problem document can still be sent.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushing, deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// code is the status the client saw; a handler that wrote nothing sent 200.
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// recorder captures the mux's own answer for a request no route matched.
+type recorder struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	r.body = append(r.body, b...)
+	return len(b), nil
+}
+
+// truncate keeps s printable in a detail without echoing a huge input back.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
