@@ -34,6 +34,9 @@ const (
 	sqliteInsertReply   = `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`
 	sqliteInsertEvent   = `INSERT INTO outbox (id, kind, payload, created_at) VALUES (?, ?, ?, ?)`
 	sqliteLockAccounts  = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`
+	// The common cases, one or two accounts, skip json_each.
+	sqliteLockAccount1 = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE id = ?`
+	sqliteLockAccount2 = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE id IN (?, ?) ORDER BY id`
 	sqliteSelectReply   = `SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?`
 	sqliteInsertAccount = `INSERT INTO accounts (kind, unit, owner, may_go_negative, balance, created_at) VALUES (?, ?, ?, ?, 0, ?) RETURNING id`
 )
@@ -85,7 +88,8 @@ func openSQLite(ctx context.Context, dir string, readOnly bool) (*sqliteDB, erro
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	s.r = r
 	for _, q := range []string{sqliteInsertTransfer, sqliteInsertPosting, sqliteUpdateBalance, sqliteUpdateHead,
-		sqliteInsertReply, sqliteInsertEvent, sqliteLockAccounts, sqliteSelectReply, sqliteInsertAccount} {
+		sqliteInsertReply, sqliteInsertEvent, sqliteLockAccounts, sqliteLockAccount1, sqliteLockAccount2,
+		sqliteSelectReply, sqliteInsertAccount} {
 		st, err := w.PrepareContext(ctx, q)
 		if err != nil {
 			s.close()
@@ -232,8 +236,19 @@ func (t *sqliteTx) createAccount(ctx context.Context, a hebao.Account, createdAt
 
 func (t *sqliteTx) lockAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error) {
 	// BEGIN IMMEDIATE already holds the database's one write lock: reading is locking.
-	arg, _ := json.Marshal(ids)
-	rows, err := t.stmt(ctx, sqliteLockAccounts).QueryContext(ctx, string(arg))
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	switch len(ids) {
+	case 1:
+		rows, err = t.stmt(ctx, sqliteLockAccount1).QueryContext(ctx, int64(ids[0]))
+	case 2:
+		rows, err = t.stmt(ctx, sqliteLockAccount2).QueryContext(ctx, int64(ids[0]), int64(ids[1]))
+	default:
+		arg, _ := json.Marshal(ids)
+		rows, err = t.stmt(ctx, sqliteLockAccounts).QueryContext(ctx, string(arg))
+	}
 	if err != nil {
 		return nil, translate(err)
 	}
