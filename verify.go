@@ -16,6 +16,9 @@ type Journal interface {
 	EachTransfer(ctx context.Context, fn func(*Transfer) error) error
 	// Head returns the stored chain head and its checkpoint MAC.
 	Head(ctx context.Context) (ChainHead, [32]byte, error)
+	// PostingCount returns how many posting rows are stored, so that postings which
+	// belong to no transfer (and so are never streamed) are noticed too.
+	PostingCount(ctx context.Context) (int64, error)
 }
 
 // VerifyReport is what Verify found. OK is true only when Problems is empty.
@@ -46,8 +49,9 @@ const maxProblems = 50
 // zero per unit and use their account's unit; sequence numbers run 1, 2, 3… with no
 // gap; every hash links to the one before and matches the transfer's contents; the
 // stored chain head is the last transfer and carries a valid checkpoint under key;
-// every stored balance equals the sum of its postings; and no account that may not go
-// negative is negative, now or at any point in history. The error is for failures to
+// no posting row lies outside a transfer; every account's unit and sign rule are those
+// of its kind; every stored balance equals the sum of its postings; and no account
+// that may not go negative is negative, now or at any point in history. The error is for failures to
 // read; a ledger that does not verify is a report with OK false.
 func Verify(ctx context.Context, j Journal, key []byte) (*VerifyReport, error) {
 	r := &VerifyReport{Sums: map[Unit]int64{}, Issued: map[Unit]int64{}}
@@ -124,6 +128,14 @@ func Verify(ctx context.Context, j Journal, key []byte) (*VerifyReport, error) {
 		return nil, fmt.Errorf("verify: read transfers: %w", err)
 	}
 
+	stored, err := j.PostingCount(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify: count postings: %w", err)
+	}
+	if stored != r.Postings {
+		problem("%d posting rows are stored but %d belong to transfers: postings were added or moved outside the journal", stored, r.Postings)
+	}
+
 	head, mac, err := j.Head(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verify: read chain head: %w", err)
@@ -145,6 +157,12 @@ func Verify(ctx context.Context, j Journal, key []byte) (*VerifyReport, error) {
 	sort.Slice(ids, func(i, k int) bool { return ids[i] < ids[k] })
 	for _, id := range ids {
 		a := accounts[id]
+		if rule, ok := accountKinds[a.Kind]; ok && (rule.unit != a.Unit || rule.mayGoNegative != a.MayGoNegative) {
+			problem("account %d (%s) is kept in %s and may-go-negative=%v, but its kind says %s and %v: the account was altered",
+				id, a.Kind, a.Unit, a.MayGoNegative, rule.unit, rule.mayGoNegative)
+		} else if !ok && a.Kind != AccountTest {
+			problem("account %d has unknown kind %q", id, truncate(string(a.Kind), 32))
+		}
 		r.Sums[a.Unit] += a.Balance
 		if a.Balance != running[id] {
 			problem("account %d (%s): stored balance %d, postings sum to %d", id, a.Kind, a.Balance, running[id])

@@ -25,6 +25,7 @@ type memJournal struct {
 	head      hebao.ChainHead
 	mac       [32]byte
 	err       error // returned by every read when set
+	orphans   int64 // posting rows stored outside any transfer
 }
 
 var _ hebao.Journal = (*memJournal)(nil)
@@ -55,6 +56,14 @@ func (j *memJournal) EachTransfer(ctx context.Context, fn func(*hebao.Transfer) 
 
 func (j *memJournal) Head(ctx context.Context) (hebao.ChainHead, [32]byte, error) {
 	return j.head, j.mac, j.err
+}
+
+func (j *memJournal) PostingCount(ctx context.Context) (int64, error) {
+	var n int64
+	for _, t := range j.transfers {
+		n += int64(len(t.Postings))
+	}
+	return n + j.orphans, j.err
 }
 
 // clone returns a deep copy, so that a test can corrupt it and leave the original be.
@@ -376,6 +385,10 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 			a := j.account(victim.Postings[1].Account)
 			a.Unit = other[a.Unit]
 		}, seq(firstTouching(good, victim.Postings[1].Account)), "kept in", false},
+		{"wallet allowed to go negative", func(j *memJournal) {
+			j.account(3).MayGoNegative = true
+		}, nil, "account 3 (wallet) is kept in CNY and may-go-negative=true, but its kind says CNY and false", true},
+		{"posting row outside any transfer", func(j *memJournal) { j.orphans = 1 }, nil, "posting rows are stored but", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -123,6 +123,12 @@ func (p *pgDB) snapshot(ctx context.Context, fn func(hebao.Journal) error) error
 
 type pgJournal struct{ tx pgx.Tx }
 
+func (j pgJournal) PostingCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := j.tx.QueryRow(ctx, `SELECT COUNT(*) FROM postings`).Scan(&n)
+	return n, err
+}
+
 func (j pgJournal) Head(ctx context.Context) (hebao.ChainHead, [32]byte, error) {
 	return scanHead(j.tx.QueryRow(ctx, pgSelectHead))
 }

@@ -480,3 +480,38 @@ func TestReadOnlyReportsBadHead(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyCatchesAccountAndOrphanTampers: changing an account's sign rule, or
+// slipping in a posting that belongs to no transfer, is caught although neither is
+// covered by a transfer's hash.
+func TestVerifyCatchesAccountAndOrphanTampers(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		db := open(t)
+		ctx := context.Background()
+		var wallet hebao.Account
+		if err := db.Transact(ctx, func(tx hebao.Tx) (err error) {
+			a, _ := hebao.NewAccount(hebao.AccountWallet, "w1", hebao.CNY, false)
+			wallet, err = tx.CreateAccount(ctx, a)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		mustVerify(t, db)
+		if _, err := rawExec(t, db, `UPDATE accounts SET may_go_negative = ? WHERE id = ?`, true, wallet.ID); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := db.Verify(ctx); r.OK {
+			t.Errorf("a wallet allowed to go negative went unnoticed")
+		}
+		if _, err := rawExec(t, db, `UPDATE accounts SET may_go_negative = ? WHERE id = ?`, false, wallet.ID); err != nil {
+			t.Fatal(err)
+		}
+		mustVerify(t, db)
+		if _, err := rawExec(t, db, `INSERT INTO postings (transfer_seq, idx, account_id, unit, amount) VALUES (999, 0, ?, 'CNY', 5)`, wallet.ID); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := db.Verify(ctx); r.OK {
+			t.Errorf("an orphan posting went unnoticed")
+		}
+	})
+}

@@ -35,8 +35,8 @@ const (
 	sqliteInsertEvent   = `INSERT INTO outbox (id, kind, payload, created_at) VALUES (?, ?, ?, ?)`
 	sqliteLockAccounts  = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`
 	// The common cases, one or two accounts, skip json_each.
-	sqliteLockAccount1 = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE id = ?`
-	sqliteLockAccount2 = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE id IN (?, ?) ORDER BY id`
+	sqliteLockAccount1  = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE id = ?`
+	sqliteLockAccount2  = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE id IN (?, ?) ORDER BY id`
 	sqliteSelectReply   = `SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?`
 	sqliteInsertAccount = `INSERT INTO accounts (kind, unit, owner, may_go_negative, balance, created_at) VALUES (?, ?, ?, ?, 0, ?) RETURNING id`
 )
@@ -161,6 +161,12 @@ func (s *sqliteDB) snapshot(ctx context.Context, fn func(hebao.Journal) error) e
 }
 
 type sqliteJournal struct{ tx *sql.Tx }
+
+func (j sqliteJournal) PostingCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := j.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM postings`).Scan(&n)
+	return n, err
+}
 
 func (j sqliteJournal) Head(ctx context.Context) (hebao.ChainHead, [32]byte, error) {
 	return scanHead(j.tx.QueryRowContext(ctx, `SELECT seq, hash, mac FROM ledger_head WHERE id = 1`))

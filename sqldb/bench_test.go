@@ -1,0 +1,294 @@
+package sqldb
+
+// Benchmarks of the ledger's write path, and beside them baselines that do the same
+// SQL work by hand, so the ratios in docs/performance.md come from one run:
+//
+//	go test ./sqldb -run '^$' -bench . -benchtime 3s -count 3
+//
+// with HEBAO_TEST_POSTGRES set for the PostgreSQL ones.
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hebaopay/hebao"
+	"github.com/hebaopay/hebao/sqldb/sqldbtest"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+const benchAccounts = 10_000
+
+// benchLedger is one database with benchAccounts funded accounts and a merchant,
+// shared by the sub-benchmarks of a backend.
+type benchLedger struct {
+	db       *DB
+	accounts []hebao.AccountID
+	merchant hebao.AccountID
+}
+
+func newBenchLedger(b *testing.B, backend string) *benchLedger {
+	b.Helper()
+	db := openTest(b, Config{URL: sqldbtest.URL(b, backend), DataDir: b.TempDir()})
+	ctx := context.Background()
+	l := &benchLedger{db: db}
+	var src hebao.AccountID
+	err := db.Transact(ctx, func(tx hebao.Tx) error {
+		s, err := tx.CreateAccount(ctx, hebao.Account{Kind: hebao.AccountTest, Unit: hebao.CNY, MayGoNegative: true})
+		if err != nil {
+			return err
+		}
+		m, err := tx.CreateAccount(ctx, hebao.Account{Kind: hebao.AccountMerchant, Unit: hebao.CNY})
+		src, l.merchant = s.ID, m.ID
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for len(l.accounts) < benchAccounts {
+		var chunk []hebao.AccountID
+		err := db.Transact(ctx, func(tx hebao.Tx) error {
+			chunk = chunk[:0]
+			for i := 0; i < hebao.MaxPostings-1; i++ {
+				a, err := tx.CreateAccount(ctx, hebao.Account{Kind: hebao.AccountWallet, Unit: hebao.CNY})
+				if err != nil {
+					return err
+				}
+				chunk = append(chunk, a.ID)
+			}
+			ps := []hebao.Posting{{Account: src, Unit: hebao.CNY, Amount: -int64(len(chunk)) * 1e9}}
+			for _, id := range chunk {
+				ps = append(ps, hebao.Posting{Account: id, Unit: hebao.CNY, Amount: 1e9})
+			}
+			return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("tr"), Kind: hebao.TransferFunding, Postings: ps})
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.accounts = append(l.accounts, chunk...)
+	}
+	return l
+}
+
+// parallel runs b.N operations spread over callers goroutines and reports throughput.
+func parallel(b *testing.B, callers int, op func(r *randSource) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for c := 0; c < callers; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			r := &randSource{newRand(uint64(c)*7919 + uint64(time.Now().UnixNano()))}
+			for next.Add(1) <= int64(b.N) {
+				if err := op(r); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "transfers/s")
+}
+
+type randSource struct{ r interface{ IntN(int) int } }
+
+func (l *benchLedger) pair(r *randSource, hot bool) (from, to hebao.AccountID) {
+	from = l.accounts[r.r.IntN(len(l.accounts))]
+	if hot {
+		return from, l.merchant
+	}
+	for {
+		to = l.accounts[r.r.IntN(len(l.accounts))]
+		if to != from {
+			return from, to
+		}
+	}
+}
+
+// BenchmarkTransact commits simple two-posting transfers through Transact.
+func BenchmarkTransact(b *testing.B) {
+	for _, backend := range sqldbtest.Backends(b) {
+		b.Run(backend, func(b *testing.B) {
+			l := newBenchLedger(b, backend)
+			ctx := context.Background()
+			for _, shape := range []string{"uniform", "hot"} {
+				for _, callers := range []int{1, 16, 64} {
+					b.Run(fmt.Sprintf("%s/callers=%d", shape, callers), func(b *testing.B) {
+						parallel(b, callers, func(r *randSource) error {
+							from, to := l.pair(r, shape == "hot")
+							tr := &hebao.Transfer{ID: hebao.NewID("tr"), Kind: hebao.TransferPayment, Postings: hebao.Move(from, to, hebao.CNY, 1)}
+							return l.db.Transact(ctx, func(tx hebao.Tx) error { return tx.Post(ctx, tr) })
+						})
+					})
+				}
+			}
+		})
+	}
+}
+
+// baselineSchema is the ledger's tables without the chain head: what a hand-written
+// ledger would have.
+func baselineTransfer(seq int64, from, to int64, prev [32]byte) (id string, hash [32]byte) {
+	id = hebao.NewID("tr")
+	t := &hebao.Transfer{ID: id, Kind: hebao.TransferPayment, Postings: hebao.Move(hebao.AccountID(from), hebao.AccountID(to), hebao.CNY, 1)}
+	t.Seal(seq, time.Now(), prev)
+	return id, t.Hash
+}
+
+// BenchmarkBaselineSQLite does the same SQL work by hand on SQLite with
+// synchronous=FULL from one goroutine: read both balances, update both, insert the
+// transfer and its two postings; either one commit per transfer or 100 per commit.
+func BenchmarkBaselineSQLite(b *testing.B) {
+	l := newBenchLedger(b, "sqlite")
+	path := filepath.Join(l.db.cfg.DataDir, "hebao.db")
+	l.db.Close()
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Set("_txlock", "immediate")
+	raw, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	ctx := context.Background()
+	var seq int64
+	if err := raw.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM transfers`).Scan(&seq); err != nil {
+		b.Fatal(err)
+	}
+	var prev [32]byte
+	for _, perCommit := range []int{1, 100} {
+		b.Run(fmt.Sprintf("per-commit=%d", perCommit), func(b *testing.B) {
+			r := &randSource{newRand(1)}
+			b.ResetTimer()
+			start := time.Now()
+			for done := 0; done < b.N; {
+				tx, err := raw.BeginTx(ctx, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := 0; i < perCommit && done < b.N; i, done = i+1, done+1 {
+					from, to := l.pair(r, false)
+					var fb, tb int64
+					if err := tx.QueryRowContext(ctx, `SELECT balance FROM accounts WHERE id = ?`, from).Scan(&fb); err != nil {
+						b.Fatal(err)
+					}
+					if err := tx.QueryRowContext(ctx, `SELECT balance FROM accounts WHERE id = ?`, to).Scan(&tb); err != nil {
+						b.Fatal(err)
+					}
+					if fb < 1 {
+						b.Fatal("insufficient")
+					}
+					seq++
+					id, hash := baselineTransfer(seq, int64(from), int64(to), prev)
+					prev = hash
+					if _, err := tx.ExecContext(ctx, `UPDATE accounts SET balance = balance - 1 WHERE id = ?`, from); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := tx.ExecContext(ctx, `UPDATE accounts SET balance = balance + 1 WHERE id = ?`, to); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := tx.ExecContext(ctx, `INSERT INTO transfers (seq, id, kind, ref, created_at, prev_hash, hash) VALUES (?, ?, 'payment', '', ?, ?, ?)`, seq, id, time.Now().UnixMicro(), prev[:], hash[:]); err != nil {
+						b.Fatal(err)
+					}
+					for i, p := range []struct {
+						acct hebao.AccountID
+						amt  int64
+					}{{from, -1}, {to, 1}} {
+						if _, err := tx.ExecContext(ctx, `INSERT INTO postings (transfer_seq, idx, account_id, unit, amount) VALUES (?, ?, ?, 'CNY', ?)`, seq, i, p.acct, p.amt); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				if err := tx.Commit(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "transfers/s")
+		})
+	}
+}
+
+// BenchmarkBaselinePostgres does the same SQL work by hand on PostgreSQL the usual
+// way: one transaction per transfer at 64 connections, locking both accounts with
+// SELECT … FOR UPDATE in id order, updating them and inserting the transfer and its
+// postings (no chain head: the baseline does not have to serialize on one).
+func BenchmarkBaselinePostgres(b *testing.B) {
+	if len(sqldbtest.Backends(b)) < 2 {
+		b.Skip("no PostgreSQL")
+	}
+	l := newBenchLedger(b, "postgres")
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(l.db.cfg.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.MaxConns = 64
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `CREATE SEQUENCE IF NOT EXISTS baseline_seq START 1000000000`); err != nil {
+		b.Fatal(err)
+	}
+	for _, shape := range []string{"uniform", "hot"} {
+		b.Run(shape+"/conns=64", func(b *testing.B) {
+			parallel(b, 64, func(r *randSource) error {
+				from, to := l.pair(r, shape == "hot")
+				lo, hi := min(from, to), max(from, to)
+				return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+					rows, err := tx.Query(ctx, `SELECT id, balance FROM accounts WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, int64(lo), int64(hi))
+					if err != nil {
+						return err
+					}
+					var fb int64
+					for rows.Next() {
+						var id, bal int64
+						if err := rows.Scan(&id, &bal); err != nil {
+							return err
+						}
+						if hebao.AccountID(id) == from {
+							fb = bal
+						}
+					}
+					rows.Close()
+					if fb < 1 {
+						return fmt.Errorf("insufficient")
+					}
+					var seq int64
+					if err := tx.QueryRow(ctx, `SELECT nextval('baseline_seq')`).Scan(&seq); err != nil {
+						return err
+					}
+					id, hash := baselineTransfer(seq, int64(from), int64(to), sha256.Sum256(nil))
+					if _, err := tx.Exec(ctx, `UPDATE accounts SET balance = balance - 1 WHERE id = $1`, int64(from)); err != nil {
+						return err
+					}
+					if _, err := tx.Exec(ctx, `UPDATE accounts SET balance = balance + 1 WHERE id = $1`, int64(to)); err != nil {
+						return err
+					}
+					if _, err := tx.Exec(ctx, `INSERT INTO transfers (seq, id, kind, ref, created_at, prev_hash, hash) VALUES ($1, $2, 'payment', '', $3, $4, $5)`, seq, id, time.Now().UnixMicro(), hash[:], hash[:]); err != nil {
+						return err
+					}
+					_, err = tx.Exec(ctx, `INSERT INTO postings (transfer_seq, idx, account_id, unit, amount) VALUES ($1, 0, $2, 'CNY', -1), ($1, 1, $3, 'CNY', 1)`, seq, int64(from), int64(to))
+					return err
+				})
+			})
+		})
+	}
+}
