@@ -25,6 +25,7 @@ type backend interface {
 
 // wtx is one open write transaction.
 type wtx interface {
+	querier
 	savepoint(ctx context.Context) error
 	rollbackToSavepoint(ctx context.Context) error
 	releaseSavepoint(ctx context.Context) error
@@ -39,6 +40,22 @@ type wtx interface {
 	flush(ctx context.Context, w *writes) error
 	commit(ctx context.Context) error
 	rollback() error
+}
+
+// querier runs the plain SQL of business records. Statements are written once with
+// $1, $2… placeholders, which both SQLite and PostgreSQL understand; only DDL differs
+// between the dialects.
+type querier interface {
+	exec(ctx context.Context, q string, args ...any) (rowsAffected int64, err error)
+	// query returns rows the caller must close.
+	query(ctx context.Context, q string, args ...any) (closingRows, error)
+	queryRow(ctx context.Context, q string, args ...any) scanner
+}
+
+// closingRows is a result set of either driver.
+type closingRows interface {
+	rows
+	Close()
 }
 
 type storedReply struct {

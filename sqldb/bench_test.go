@@ -30,16 +30,21 @@ const benchAccounts = 10_000
 // benchLedger is one database with benchAccounts funded accounts and a merchant,
 // shared by the sub-benchmarks of a backend.
 type benchLedger struct {
-	db       *DB
-	accounts []hebao.AccountID
-	merchant hebao.AccountID
+	db                *DB
+	accounts          []hebao.AccountID
+	merchant          hebao.AccountID
+	batches, closures atomic.Int64
 }
 
 func newBenchLedger(b *testing.B, backend string) *benchLedger {
 	b.Helper()
-	db := openTest(b, Config{URL: sqldbtest.URL(b, backend), DataDir: b.TempDir()})
+	l := &benchLedger{}
+	db := openTest(b, Config{URL: sqldbtest.URL(b, backend), DataDir: b.TempDir(), OnCommit: func(n int, _ time.Duration) {
+		l.batches.Add(1)
+		l.closures.Add(int64(n))
+	}})
+	l.db = db
 	ctx := context.Background()
-	l := &benchLedger{db: db}
 	var src hebao.AccountID
 	err := db.Transact(ctx, func(tx hebao.Tx) error {
 		s, err := tx.CreateAccount(ctx, hebao.Account{Kind: hebao.AccountTest, Unit: hebao.CNY, MayGoNegative: true})
@@ -126,6 +131,12 @@ func BenchmarkTransact(b *testing.B) {
 			for _, shape := range []string{"uniform", "hot"} {
 				for _, callers := range []int{1, 16, 64} {
 					b.Run(fmt.Sprintf("%s/callers=%d", shape, callers), func(b *testing.B) {
+						b0, c0 := l.batches.Load(), l.closures.Load()
+						defer func() {
+							if n := l.batches.Load() - b0; n > 0 {
+								b.ReportMetric(float64(l.closures.Load()-c0)/float64(n), "closures/commit")
+							}
+						}()
 						parallel(b, callers, func(r *randSource) error {
 							from, to := l.pair(r, shape == "hot")
 							tr := &hebao.Transfer{ID: hebao.NewID("tr"), Kind: hebao.TransferPayment, Postings: hebao.Move(from, to, hebao.CNY, 1)}

@@ -29,6 +29,8 @@ type Config struct {
 	Logger   *slog.Logger
 	// OnCommit, if set, is told the size and duration of every committed batch.
 	OnCommit func(batchSize int, elapsed time.Duration)
+	// Now is the clock (time.Now when nil); tests pass a fake one.
+	Now func() time.Time
 	// ReadOnly opens for Verify alone: no migrations, no writes, and a chain head that
 	// does not verify is reported by Verify instead of refusing to open.
 	ReadOnly bool
@@ -89,7 +91,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		queue:   make(chan *call, 4*cfg.MaxBatch),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
-		now:     time.Now,
+		now:     cfg.Now,
+	}
+	if db.now == nil {
+		db.now = time.Now
 	}
 	if cfg.ReadOnly {
 		db.once.Do(func() { close(db.stop) })

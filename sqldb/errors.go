@@ -1,10 +1,11 @@
 package sqldb
 
 import (
+	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/hebaopay/hebao"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 )
@@ -75,9 +76,7 @@ func retryable(err error) bool {
 	return false
 }
 
-func wrapf(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
+// isNoRows reports whether err says a query found nothing, in either driver.
+func isNoRows(err error) bool {
+	return errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows)
 }

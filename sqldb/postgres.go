@@ -176,22 +176,38 @@ type pgTx struct {
 	tx pgx.Tx
 }
 
-func (t *pgTx) exec(ctx context.Context, q string, args ...any) error {
-	_, err := t.tx.Exec(ctx, q, args...)
-	return translate(err)
+func (t *pgTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := t.tx.Exec(ctx, q, args...)
+	return tag.RowsAffected(), translate(err)
 }
 
-func (t *pgTx) savepoint(ctx context.Context) error { return t.exec(ctx, `SAVEPOINT closure`) }
+func (t *pgTx) query(ctx context.Context, q string, args ...any) (closingRows, error) {
+	rs, err := t.tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return rs, nil
+}
+
+func (t *pgTx) queryRow(ctx context.Context, q string, args ...any) scanner {
+	return translatingRow{t.tx.QueryRow(ctx, q, args...)}
+}
+
+func (t *pgTx) savepoint(ctx context.Context) error {
+	_, err := t.exec(ctx, `SAVEPOINT closure`)
+	return err
+}
 
 func (t *pgTx) rollbackToSavepoint(ctx context.Context) error {
-	if err := t.exec(ctx, `ROLLBACK TO SAVEPOINT closure`); err != nil {
+	if _, err := t.exec(ctx, `ROLLBACK TO SAVEPOINT closure`); err != nil {
 		return err
 	}
 	return t.releaseSavepoint(ctx)
 }
 
 func (t *pgTx) releaseSavepoint(ctx context.Context) error {
-	return t.exec(ctx, `RELEASE SAVEPOINT closure`)
+	_, err := t.exec(ctx, `RELEASE SAVEPOINT closure`)
+	return err
 }
 
 func (t *pgTx) createAccount(ctx context.Context, a hebao.Account, createdAt int64) (hebao.AccountID, error) {

@@ -213,6 +213,36 @@ type sqliteTx struct {
 	tx *sql.Tx
 }
 
+func (t *sqliteTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, translate(err)
+	}
+	return res.RowsAffected()
+}
+
+func (t *sqliteTx) query(ctx context.Context, q string, args ...any) (closingRows, error) {
+	rs, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return sqlRows{rs}, nil
+}
+
+func (t *sqliteTx) queryRow(ctx context.Context, q string, args ...any) scanner {
+	return translatingRow{t.tx.QueryRowContext(ctx, q, args...)}
+}
+
+// sqlRows adapts database/sql's rows to closingRows.
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }
+
+// translatingRow translates constraint errors that surface at Scan.
+type translatingRow struct{ r scanner }
+
+func (t translatingRow) Scan(dest ...any) error { return translate(t.r.Scan(dest...)) }
+
 func (t *sqliteTx) stmt(ctx context.Context, q string) *sql.Stmt {
 	return t.tx.StmtContext(ctx, t.s.stmts[q])
 }

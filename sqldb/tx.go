@@ -121,6 +121,52 @@ func (t *tx) direct() error {
 	return nil
 }
 
+// exec runs a direct write inside the closure's savepoint.
+func (t *tx) exec(q string, args ...any) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	if err := t.direct(); err != nil {
+		return 0, err
+	}
+	return t.b.w.exec(t.b.ctx, q, args...)
+}
+
+// queryRow reads one row. A read error outside a savepoint loses the batch (it is
+// retried), since PostgreSQL aborts the transaction on any error.
+func (t *tx) queryRow(q string, args ...any) scanner {
+	return failingRow{t, t.b.w.queryRow(t.b.ctx, q, args...)}
+}
+
+// query reads rows; the caller closes them.
+func (t *tx) query(q string, args ...any) (closingRows, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	rs, err := t.b.w.query(t.b.ctx, q, args...)
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	return rs, nil
+}
+
+type failingRow struct {
+	t *tx
+	r scanner
+}
+
+// Scan treats "no rows" as an answer, and any other error as a lost batch.
+func (f failingRow) Scan(dest ...any) error {
+	err := f.r.Scan(dest...)
+	if err != nil && !isNoRows(err) {
+		var he *hebao.Error
+		if !errors.As(err, &he) {
+			return f.t.fail(err)
+		}
+	}
+	return err
+}
+
 // Now implements hebao.Tx.
 func (t *tx) Now() time.Time { return t.b.now }
 
