@@ -33,10 +33,13 @@ type wtx interface {
 	// lockAccounts reads the accounts with the given ids (ascending) and locks them
 	// until the end of the transaction. Missing ids are simply absent from the result.
 	lockAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error)
+	// readAccounts reads the accounts without locking them.
+	readAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error)
 	reply(ctx context.Context, scope, key string) (r storedReply, found bool, err error)
 	// lockHead reads the chain head and locks it until the end of the transaction.
 	lockHead(ctx context.Context) (hebao.ChainHead, error)
-	// flush writes everything the batch buffered.
+	// flush writes everything the batch buffered, and records in w.newBalances the
+	// balances the guarded updates left.
 	flush(ctx context.Context, w *writes) error
 	commit(ctx context.Context) error
 	rollback() error
@@ -86,6 +89,8 @@ type writes struct {
 	headMAC   [32]byte
 	replies   []replyRow
 	events    []hebao.Event
+
+	newBalances map[hebao.AccountID]int64 // filled by flush
 }
 
 // errRetry marks a batch that lost a race with another process (a key claimed or a

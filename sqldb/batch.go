@@ -102,6 +102,10 @@ func (db *DB) run(batch []*call) []*call {
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		results, deferred, err := db.runOnce(batch)
+		if err != nil {
+			// Whatever the batch learned may be wrong: start again from the database.
+			db.cache.reset()
+		}
 		if err == nil {
 			for i, c := range batch {
 				if !deferred[i] {
@@ -169,6 +173,7 @@ func (db *DB) runOnce(batch []*call) (results []error, deferred []bool, err erro
 		w:        w,
 		now:      db.now().UTC().Truncate(time.Microsecond),
 		accounts: map[hebao.AccountID]*lockedAccount{},
+		cache:    db.cache,
 		replies:  map[replyKey]int{},
 		ids:      map[string]bool{},
 	}
@@ -198,11 +203,19 @@ func (db *DB) runOnce(batch []*call) (results []error, deferred []bool, err erro
 			return nil, nil, err
 		}
 	}
-	if err := b.flush(db.cfg.LedgerKey); err != nil {
+	written, err := b.flush(db.cfg.LedgerKey)
+	if err != nil {
 		return nil, nil, err
 	}
 	if err := w.commit(ctx); err != nil {
 		return nil, nil, err
+	}
+	for _, a := range b.accounts {
+		acct := a.Account // Balance: loaded plus this batch's changes
+		if bal, ok := written[acct.ID]; ok {
+			acct.Balance = bal // what the database says, where it said it
+		}
+		db.cache.put(acct)
 	}
 	return results, deferred, nil
 }
@@ -219,15 +232,16 @@ func runClosure(fn func(hebao.Tx) error, t *tx) (err error) {
 }
 
 // flush seals the batch's transfers onto the chain and writes everything buffered.
-func (b *batchState) flush(key []byte) error {
+// It returns the balances the guarded updates left.
+func (b *batchState) flush(key []byte) (map[hebao.AccountID]int64, error) {
 	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 {
-		return nil
+		return nil, nil
 	}
 	w := &writes{replies: b.replyRows, events: b.events}
 	if len(b.transfers) > 0 {
 		head, err := b.w.lockHead(b.ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, t := range b.transfers {
 			t.Seal(head.Seq+1, b.now, head.Hash)
@@ -243,5 +257,8 @@ func (b *batchState) flush(key []byte) error {
 		}
 		slices.SortFunc(w.balances, func(x, y balanceDelta) int { return cmp.Compare(x.id, y.id) })
 	}
-	return b.w.flush(b.ctx, w)
+	if err := b.w.flush(b.ctx, w); err != nil {
+		return nil, err
+	}
+	return w.newBalances, nil
 }

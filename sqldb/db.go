@@ -39,6 +39,9 @@ type Config struct {
 // DefaultMaxBatch is the batch cap when Config.MaxBatch is 0.
 const DefaultMaxBatch = 128
 
+// maxCachedAccounts bounds the committer's account cache (about 100 bytes each).
+const maxCachedAccounts = 1 << 20
+
 // maxRetries bounds how often one batch is retried after a serialization failure,
 // deadlock or lost race before its closures are run one by one.
 const maxRetries = 8
@@ -53,6 +56,7 @@ type DB struct {
 	stopped chan struct{}
 	once    sync.Once
 	now     func() time.Time
+	cache   *accountCache // the committer's; see cache.go
 }
 
 var _ hebao.Store = (*DB)(nil)
@@ -92,12 +96,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		now:     cfg.Now,
+		cache:   newAccountCache(maxCachedAccounts),
 	}
 	if db.now == nil {
 		db.now = time.Now
 	}
 	if cfg.ReadOnly {
-		db.once.Do(func() { close(db.stop) })
+		close(db.stop)
 		close(db.stopped)
 		return db, nil
 	}
@@ -140,10 +145,19 @@ func (db *DB) Dialect() string { return db.b.dialect() }
 func (db *DB) Ping(ctx context.Context) error { return db.b.ping(ctx) }
 
 // Close stops accepting work, lets queued closures finish, and closes the database.
+// Calling it again does nothing.
 func (db *DB) Close() error {
-	db.once.Do(func() { close(db.stop) })
-	<-db.stopped
-	return db.b.close()
+	var err error
+	db.once.Do(func() {
+		select {
+		case <-db.stop: // read-only: never started
+		default:
+			close(db.stop)
+		}
+		<-db.stopped
+		err = db.b.close()
+	})
+	return err
 }
 
 // Verify proves the whole ledger with hebao.Verify under the ledger key, reading one

@@ -30,15 +30,17 @@ SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::bigi
 	// code decided; the CHECK constraint stands behind it.
 	pgUpdateBalances = `UPDATE accounts a SET balance = a.balance + d.delta
 FROM unnest($1::bigint[], $2::bigint[]) AS d(id, delta)
-WHERE a.id = d.id AND (a.may_go_negative OR a.balance + d.delta >= 0)`
+WHERE a.id = d.id AND (a.may_go_negative OR a.balance + d.delta >= 0)
+RETURNING a.id, a.balance`
 	pgUpdateHead    = `UPDATE ledger_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1`
 	pgInsertReplies = `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
 SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int[], $5::bytea[], $6::bigint[])
 ON CONFLICT DO NOTHING`
 	pgInsertEvents = `INSERT INTO outbox (id, kind, payload, created_at)
 SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[])`
-	pgLockAccounts = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts
-WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`
+	pgReadAccounts = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts
+WHERE id = ANY($1::bigint[]) ORDER BY id`
+	pgLockAccounts  = pgReadAccounts + ` FOR UPDATE`
 	pgSelectReply   = `SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2`
 	pgInsertAccount = `INSERT INTO accounts (kind, unit, owner, may_go_negative, balance, created_at) VALUES ($1, $2, $3, $4, 0, $5) RETURNING id`
 	pgSelectHead    = `SELECT seq, hash, mac FROM ledger_head WHERE id = 1`
@@ -217,11 +219,19 @@ func (t *pgTx) createAccount(ctx context.Context, a hebao.Account, createdAt int
 }
 
 func (t *pgTx) lockAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error) {
+	return t.accounts(ctx, pgLockAccounts, ids)
+}
+
+func (t *pgTx) readAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error) {
+	return t.accounts(ctx, pgReadAccounts, ids)
+}
+
+func (t *pgTx) accounts(ctx context.Context, q string, ids []hebao.AccountID) ([]hebao.Account, error) {
 	arg := make([]int64, len(ids))
 	for i, id := range ids {
 		arg[i] = int64(id)
 	}
-	rs, err := t.tx.Query(ctx, pgLockAccounts, arg)
+	rs, err := t.tx.Query(ctx, q, arg)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -253,12 +263,19 @@ func (t *pgTx) lockHead(ctx context.Context) (hebao.ChainHead, error) {
 // flush sends every statement of the batch in one round trip (a pgx pipeline).
 func (t *pgTx) flush(ctx context.Context, w *writes) error {
 	var (
-		b      pgx.Batch
-		checks []func(rowsAffected int64) error
+		b        pgx.Batch
+		handlers []func(pgx.BatchResults) error
 	)
+	// queue adds a statement whose rows-affected count check verifies (nil: any).
 	queue := func(check func(int64) error, q string, args ...any) {
 		b.Queue(q, args...)
-		checks = append(checks, check)
+		handlers = append(handlers, func(br pgx.BatchResults) error {
+			tag, err := br.Exec()
+			if err == nil && check != nil {
+				err = check(tag.RowsAffected())
+			}
+			return err
+		})
 	}
 	if n := len(w.transfers); n > 0 {
 		var (
@@ -284,12 +301,31 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 			for i, d := range w.balances {
 				bIDs[i], bDelta[i] = int64(d.id), d.delta
 			}
-			queue(func(n int64) error {
-				if n != int64(len(bIDs)) {
-					return fmt.Errorf("sqldb: balance guard refused %d of %d accounts", int64(len(bIDs))-n, len(bIDs))
+			b.Queue(pgUpdateBalances, bIDs, bDelta)
+			handlers = append(handlers, func(br pgx.BatchResults) error {
+				rs, err := br.Query()
+				if err != nil {
+					return err
+				}
+				defer rs.Close()
+				w.newBalances = make(map[hebao.AccountID]int64, len(bIDs))
+				for rs.Next() {
+					var id, bal int64
+					if err := rs.Scan(&id, &bal); err != nil {
+						return err
+					}
+					w.newBalances[hebao.AccountID(id)] = bal
+				}
+				if err := rs.Err(); err != nil {
+					return err
+				}
+				if len(w.newBalances) != len(bIDs) {
+					// The guard refused: the batch decided on a balance another
+					// process had already lowered. Run the batch again on fresh reads.
+					return fmt.Errorf("%w: balance guard refused %d of %d accounts", errRetry, len(bIDs)-len(w.newBalances), len(bIDs))
 				}
 				return nil
-			}, pgUpdateBalances, bIDs, bDelta)
+			})
 		}
 		queue(nil, pgUpdateHead, w.head.Seq, w.head.Hash[:], w.headMAC[:])
 	}
@@ -321,12 +357,8 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 	}
 	br := t.tx.SendBatch(ctx, &b)
 	var firstErr error
-	for _, check := range checks {
-		tag, err := br.Exec()
-		if err == nil && check != nil {
-			err = check(tag.RowsAffected())
-		}
-		if err != nil && firstErr == nil {
+	for _, h := range handlers {
+		if err := h(br); err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}

@@ -515,3 +515,36 @@ func TestVerifyCatchesAccountAndOrphanTampers(t *testing.T) {
 		}
 	})
 }
+
+// TestStaleCacheAcrossProcesses: two stores on one database, as two server processes
+// would be. Each keeps a cache of balances; a cache made stale by the other never lets
+// an account be overdrawn (the guarded update refuses and the batch reruns on fresh
+// reads) and never refuses a transfer the real balance allows.
+func TestStaleCacheAcrossProcesses(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		db1 := open(t)
+		db2 := open(t)
+		src, ids := makeAccounts(t, db1, 1, 0)
+		a := ids[0]
+		ctx := context.Background()
+		try := func(db *DB, from, to hebao.AccountID, amount int64) error {
+			return db.Transact(ctx, func(tx hebao.Tx) error {
+				return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("tr"), Kind: hebao.TransferTest, Postings: hebao.Move(from, to, hebao.CNY, amount)})
+			})
+		}
+		post(t, db1, src, a, 100) // db1 now believes a holds 100
+		post(t, db2, a, src, 100) // but it holds 0
+		if err := try(db1, a, src, 50); !errors.Is(err, hebao.ErrInsufficientFunds) {
+			t.Fatalf("spending a stale balance: err = %v, want insufficient_funds", err)
+		}
+		post(t, db2, src, a, 70) // db1 now believes 0, but a holds 70
+		if err := try(db1, a, src, 60); err != nil {
+			t.Fatalf("spending a balance the cache thinks is 0: %v", err)
+		}
+		bal, _ := db1.Balances(ctx, a)
+		if bal[a] != 10 {
+			t.Errorf("balance %d, want 10", bal[a])
+		}
+		mustVerify(t, db1)
+	})
+}

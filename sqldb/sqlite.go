@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/hebaopay/hebao"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -19,7 +20,19 @@ import (
 type sqliteDB struct {
 	w, r  *sql.DB
 	stmts map[string]*sql.Stmt // prepared once on the write connection
+
+	// The checkpointer copies the WAL back into the database file in the background,
+	// so commits do not pay for it; the write connection only checkpoints itself if
+	// the WAL grows past walFallbackPages.
+	ckpt     *sql.DB
+	stopCkpt chan struct{}
+	ckptDone chan struct{}
 }
+
+const (
+	checkpointEvery  = 200 * time.Millisecond
+	walFallbackPages = 16384 // 64 MiB of 4 KiB pages
+)
 
 var _ backend = (*sqliteDB)(nil)
 
@@ -60,6 +73,7 @@ func openSQLite(ctx context.Context, dir string, readOnly bool) (*sqliteDB, erro
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walFallbackPages))
 	q.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -87,6 +101,17 @@ func openSQLite(ctx context.Context, dir string, readOnly bool) (*sqliteDB, erro
 	}
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	s.r = r
+	if !readOnly {
+		cq := url.Values{}
+		cq.Add("_pragma", "busy_timeout(10000)")
+		if s.ckpt, err = sql.Open("sqlite", "file:"+path+"?"+cq.Encode()); err != nil {
+			s.close()
+			return nil, err
+		}
+		s.ckpt.SetMaxOpenConns(1)
+		s.stopCkpt, s.ckptDone = make(chan struct{}), make(chan struct{})
+		go s.checkpointer()
+	}
 	for _, q := range []string{sqliteInsertTransfer, sqliteInsertPosting, sqliteUpdateBalance, sqliteUpdateHead,
 		sqliteInsertReply, sqliteInsertEvent, sqliteLockAccounts, sqliteLockAccount1, sqliteLockAccount2,
 		sqliteSelectReply, sqliteInsertAccount} {
@@ -104,7 +129,28 @@ func (s *sqliteDB) dialect() string { return "sqlite" }
 
 func (s *sqliteDB) ping(ctx context.Context) error { return s.r.PingContext(ctx) }
 
+// checkpointer runs a PASSIVE checkpoint every checkpointEvery: it never blocks the
+// writer or readers, and copies back whatever the WAL holds that no reader needs.
+func (s *sqliteDB) checkpointer() {
+	defer close(s.ckptDone)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopCkpt:
+			return
+		case <-t.C:
+			s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
+}
+
 func (s *sqliteDB) close() error {
+	if s.stopCkpt != nil {
+		close(s.stopCkpt)
+		<-s.ckptDone
+		s.ckpt.Close()
+	}
 	for _, st := range s.stmts {
 		st.Close()
 	}
@@ -297,6 +343,12 @@ func (t *sqliteTx) lockAccounts(ctx context.Context, ids []hebao.AccountID) ([]h
 	return out, err
 }
 
+// readAccounts is lockAccounts: on SQLite the batch's write lock already keeps every
+// other writer out.
+func (t *sqliteTx) readAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error) {
+	return t.lockAccounts(ctx, ids)
+}
+
 func (t *sqliteTx) reply(ctx context.Context, scope, key string) (storedReply, bool, error) {
 	var r storedReply
 	err := t.stmt(ctx, sqliteSelectReply).QueryRowContext(ctx, scope, key).Scan(&r.requestHash, &r.status, &r.body)
@@ -331,9 +383,13 @@ func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
 				return translate(err)
 			}
 			if n, _ := res.RowsAffected(); n != 1 {
-				return fmt.Errorf("sqldb: balance guard refused account %d", b.id)
+				// The guard refused: the batch decided on a balance that was too high,
+				// which only a cache made stale by another process can cause.
+				return fmt.Errorf("%w: balance guard refused account %d", errRetry, b.id)
 			}
 		}
+		// w.newBalances stays nil: the committer takes loaded+delta as its hint, which
+		// is exact unless another process wrote the account, and then still safe.
 		if _, err := t.stmt(ctx, sqliteUpdateHead).ExecContext(ctx, w.head.Seq, w.head.Hash[:], w.headMAC[:]); err != nil {
 			return translate(err)
 		}

@@ -20,6 +20,7 @@ type batchState struct {
 	now       time.Time
 	err       error // a database failure outside any savepoint: the batch is lost
 	accounts  map[hebao.AccountID]*lockedAccount
+	cache     *accountCache
 	transfers []*hebao.Transfer
 	ids       map[string]bool // transfer ids buffered in this batch
 	replies   map[replyKey]int
@@ -28,8 +29,9 @@ type batchState struct {
 }
 
 type lockedAccount struct {
-	hebao.Account
-	loaded int64 // the balance as read from the database
+	hebao.Account       // Balance is the running balance within the batch
+	loaded        int64 // the balance the batch started from; the flush writes the difference
+	fresh         bool  // read from the database in this batch, not taken from the cache
 }
 
 type replyKey struct{ scope, key string }
@@ -191,12 +193,14 @@ func (t *tx) CreateAccount(_ context.Context, a hebao.Account) (hebao.Account, e
 	return a, nil
 }
 
-// Accounts implements hebao.Tx.
+// Accounts implements hebao.Tx. It always reads the database (locking the rows on
+// PostgreSQL), never the committer's cache, so a business rule that looks at a
+// balance — a balance cap, say — sees the committed truth even with several processes.
 func (t *tx) Accounts(_ context.Context, ids ...hebao.AccountID) (map[hebao.AccountID]hebao.Account, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	if err := t.load(ids); err != nil {
+	if err := t.load(ids, true); err != nil {
 		return nil, err
 	}
 	out := make(map[hebao.AccountID]hebao.Account, len(ids))
@@ -210,26 +214,52 @@ func (t *tx) Accounts(_ context.Context, ids ...hebao.AccountID) (map[hebao.Acco
 	return out, nil
 }
 
-// load locks, in ascending id order, the accounts the batch has not locked yet.
-func (t *tx) load(ids []hebao.AccountID) error {
+// load brings accounts into the batch. With fresh, accounts not yet read from the
+// database in this batch are read (and locked) now, in ascending id order; without it
+// the committer's cache may answer. A cached balance is only a hint: Post refreshes it
+// before refusing a transfer, and the guarded update at the flush refuses to commit
+// on a balance that was too high.
+func (t *tx) load(ids []hebao.AccountID, fresh bool) error {
 	var missing []hebao.AccountID
 	for _, id := range ids {
-		if _, ok := t.b.accounts[id]; !ok {
-			missing = append(missing, id)
+		a, ok := t.b.accounts[id]
+		switch {
+		case ok && (a.fresh || !fresh):
+			continue
+		case !ok && !fresh:
+			if c, hit := t.b.cache.get(id); hit {
+				t.remember(id)
+				t.b.accounts[id] = &lockedAccount{Account: c, loaded: c.Balance}
+				continue
+			}
 		}
+		missing = append(missing, id)
 	}
 	if len(missing) == 0 {
 		return nil
 	}
 	slices.Sort(missing)
 	missing = slices.Compact(missing)
-	got, err := t.b.w.lockAccounts(t.b.ctx, missing)
+	var (
+		got []hebao.Account
+		err error
+	)
+	if fresh {
+		got, err = t.b.w.lockAccounts(t.b.ctx, missing)
+	} else {
+		got, err = t.b.w.readAccounts(t.b.ctx, missing)
+	}
 	if err != nil {
-		return t.fail(fmt.Errorf("lock accounts: %w", err))
+		return t.fail(fmt.Errorf("read accounts: %w", err))
 	}
 	for _, a := range got {
 		t.remember(a.ID)
-		t.b.accounts[a.ID] = &lockedAccount{Account: a, loaded: a.Balance}
+		stored := a.Balance
+		if cur, ok := t.b.accounts[a.ID]; ok {
+			// Keep what earlier closures of this batch did, on top of the truth.
+			a.Balance += cur.Balance - cur.loaded
+		}
+		t.b.accounts[a.ID] = &lockedAccount{Account: a, loaded: stored, fresh: true}
 	}
 	return nil
 }
@@ -262,16 +292,17 @@ func (t *tx) Post(_ context.Context, tr *hebao.Transfer) error {
 		return hebao.Errorf(hebao.CodeConflict, "transfer id %s used twice", tr.ID)
 	}
 	ids := tr.SortedAccounts()
-	if err := t.load(ids); err != nil {
+	if err := t.load(ids, false); err != nil {
 		return err
 	}
-	current := make(map[hebao.AccountID]hebao.Account, len(ids))
-	for _, id := range ids {
-		if a, ok := t.b.accounts[id]; ok {
-			current[id] = a.Account
+	next, err := t.decide(tr, ids)
+	if errors.Is(err, hebao.ErrInsufficientFunds) || hebao.ErrorCode(err) == hebao.CodeNotFound {
+		// Never refuse on the cache's word: read the accounts and decide again.
+		if err := t.load(ids, true); err != nil {
+			return err
 		}
+		next, err = t.decide(tr, ids)
 	}
-	next, err := hebao.ApplyPostings(tr, current)
 	if err != nil {
 		return err
 	}
@@ -282,6 +313,17 @@ func (t *tx) Post(_ context.Context, tr *hebao.Transfer) error {
 	t.b.transfers = append(t.b.transfers, tr)
 	t.b.ids[tr.ID] = true
 	return nil
+}
+
+// decide applies the ledger's rule to the batch's running balances.
+func (t *tx) decide(tr *hebao.Transfer, ids []hebao.AccountID) (map[hebao.AccountID]int64, error) {
+	current := make(map[hebao.AccountID]hebao.Account, len(ids))
+	for _, id := range ids {
+		if a, ok := t.b.accounts[id]; ok {
+			current[id] = a.Account
+		}
+	}
+	return hebao.ApplyPostings(tr, current)
 }
 
 // Reply implements hebao.Tx. A key saved by an earlier closure of the same batch is
