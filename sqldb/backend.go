@@ -36,7 +36,8 @@ type wtx interface {
 	// readAccounts reads the accounts without locking them.
 	readAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error)
 	reply(ctx context.Context, scope, key string) (r storedReply, found bool, err error)
-	// lockHead reads the chain head and locks it until the end of the transaction.
+	// lockHead reads the chain head and locks it until the end of the transaction:
+	// the one lock that orders all writers.
 	lockHead(ctx context.Context) (hebao.ChainHead, error)
 	// flush writes everything the batch buffered, and records in w.newBalances the
 	// balances the guarded updates left.
@@ -78,6 +79,9 @@ type replyRow struct {
 type balanceDelta struct {
 	id    hebao.AccountID
 	delta int64
+	// min is the lowest running change within the batch (≤ 0, ≤ delta): the guard
+	// refuses unless the stored balance covers it.
+	min int64
 }
 
 // writes is what one batch flushes at its end, in multi-row statements where the

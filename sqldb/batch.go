@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"time"
 
@@ -71,6 +72,9 @@ func (db *DB) loop() {
 				return
 			}
 		}
+		// Let the callers just answered, and any others that are runnable, queue
+		// their next closure: on a small machine they may not have had a core yet.
+		runtime.Gosched()
 	gather:
 		for len(batch) < db.cfg.MaxBatch {
 			select {
@@ -101,7 +105,9 @@ func (db *DB) drain() {
 func (db *DB) run(batch []*call) []*call {
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
-		results, deferred, err := db.runOnce(batch)
+		// A retry locks every account it reads, so a cache made stale by another
+		// process cannot make it fail the same way again.
+		results, deferred, err := db.runOnce(batch, attempt > 0)
 		if err != nil {
 			// Whatever the batch learned may be wrong: start again from the database.
 			db.cache.reset()
@@ -156,7 +162,7 @@ func countTrue(b []bool) int {
 // runOnce runs every closure of the batch in one database transaction and commits it.
 // A closure's own error is its result; an error of the batch itself (the database
 // failed, a lost race) is returned and nothing is committed.
-func (db *DB) runOnce(batch []*call) (results []error, deferred []bool, err error) {
+func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	w, err := db.b.begin(ctx)
@@ -168,12 +174,21 @@ func (db *DB) runOnce(batch []*call) (results []error, deferred []bool, err erro
 			w.rollback()
 		}
 	}()
+	// The chain head is locked first, before any account: batches of different
+	// processes then run one at a time and cannot deadlock on accounts, and a balance
+	// read inside the batch cannot change before the batch commits.
+	head, err := w.lockHead(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	b := &batchState{
+		head:     head,
 		ctx:      ctx,
 		w:        w,
 		now:      db.now().UTC().Truncate(time.Microsecond),
 		accounts: map[hebao.AccountID]*lockedAccount{},
 		cache:    db.cache,
+		lockAll:  lockAll,
 		replies:  map[replyKey]int{},
 		ids:      map[string]bool{},
 	}
@@ -239,10 +254,7 @@ func (b *batchState) flush(key []byte) (map[hebao.AccountID]int64, error) {
 	}
 	w := &writes{replies: b.replyRows, events: b.events}
 	if len(b.transfers) > 0 {
-		head, err := b.w.lockHead(b.ctx)
-		if err != nil {
-			return nil, err
-		}
+		head := b.head
 		for _, t := range b.transfers {
 			t.Seal(head.Seq+1, b.now, head.Hash)
 			head = hebao.ChainHead{Seq: t.Seq, Hash: t.Hash}
@@ -252,7 +264,7 @@ func (b *batchState) flush(key []byte) (map[hebao.AccountID]int64, error) {
 		w.headMAC = head.Checkpoint(key)
 		for id, a := range b.accounts {
 			if d := a.Balance - a.loaded; d != 0 {
-				w.balances = append(w.balances, balanceDelta{id: id, delta: d})
+				w.balances = append(w.balances, balanceDelta{id: id, delta: d, min: a.minDelta})
 			}
 		}
 		slices.SortFunc(w.balances, func(x, y balanceDelta) int { return cmp.Compare(x.id, y.id) })

@@ -29,8 +29,8 @@ SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::bigi
 	// The guard: a constrained account is never written below zero, whatever the Go
 	// code decided; the CHECK constraint stands behind it.
 	pgUpdateBalances = `UPDATE accounts a SET balance = a.balance + d.delta
-FROM unnest($1::bigint[], $2::bigint[]) AS d(id, delta)
-WHERE a.id = d.id AND (a.may_go_negative OR a.balance + d.delta >= 0)
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS d(id, delta, low)
+WHERE a.id = d.id AND (a.may_go_negative OR a.balance + d.low >= 0)
 RETURNING a.id, a.balance`
 	pgUpdateHead    = `UPDATE ledger_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1`
 	pgInsertReplies = `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
@@ -297,11 +297,11 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 		queue(nil, pgInsertTransfers, seqs, ids, kinds, refs, created, prevs, hashes)
 		queue(nil, pgInsertPostings, pSeq, pIdx, pAcct, pUnit, pAmt)
 		if len(w.balances) > 0 {
-			bIDs, bDelta := make([]int64, len(w.balances)), make([]int64, len(w.balances))
+			bIDs, bDelta, bLow := make([]int64, len(w.balances)), make([]int64, len(w.balances)), make([]int64, len(w.balances))
 			for i, d := range w.balances {
-				bIDs[i], bDelta[i] = int64(d.id), d.delta
+				bIDs[i], bDelta[i], bLow[i] = int64(d.id), d.delta, d.min
 			}
-			b.Queue(pgUpdateBalances, bIDs, bDelta)
+			b.Queue(pgUpdateBalances, bIDs, bDelta, bLow)
 			handlers = append(handlers, func(br pgx.BatchResults) error {
 				rs, err := br.Query()
 				if err != nil {

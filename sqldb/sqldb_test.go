@@ -261,10 +261,14 @@ func TestOverdrawRace(t *testing.T) {
 
 // TestBankConcurrency is the classic bank test: 32 goroutines move random amounts
 // among 8 accounts while a reader keeps taking snapshots; every snapshot sums to the
-// starting total and no balance is ever negative.
+// starting total and no balance is ever negative. Half the goroutines go through a
+// second store on the same database, as a second server process would, so stale
+// caches, guard refusals and deadlocks between processes are all exercised and must
+// never reach a caller.
 func TestBankConcurrency(t *testing.T) {
 	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
 		db := open(t)
+		dbs := []*DB{db, open(t)}
 		const accounts, start, workers, opsEach = 8, 10_000, 32, 60
 		_, ids := makeAccounts(t, db, accounts, start)
 		ctx := context.Background()
@@ -308,7 +312,7 @@ func TestBankConcurrency(t *testing.T) {
 						continue
 					}
 					amount := 1 + r.Int64N(3000)
-					err := db.Transact(ctx, func(tx hebao.Tx) error {
+					err := dbs[seed%2].Transact(ctx, func(tx hebao.Tx) error {
 						return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("tr"), Kind: hebao.TransferTest, Postings: hebao.Move(from, to, hebao.CNY, amount)})
 					})
 					switch {

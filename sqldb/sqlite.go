@@ -42,7 +42,7 @@ const (
 	sqliteInsertPosting  = `INSERT INTO postings (transfer_seq, idx, account_id, unit, amount) VALUES (?, ?, ?, ?, ?)`
 	// The guard: a constrained account is never written below zero, whatever the Go
 	// code decided; the CHECK constraint stands behind it.
-	sqliteUpdateBalance = `UPDATE accounts SET balance = balance + ?1 WHERE id = ?2 AND (may_go_negative = 1 OR balance + ?1 >= 0)`
+	sqliteUpdateBalance = `UPDATE accounts SET balance = balance + ?1 WHERE id = ?2 AND (may_go_negative = 1 OR balance + ?3 >= 0)`
 	sqliteUpdateHead    = `UPDATE ledger_head SET seq = ?, hash = ?, mac = ? WHERE id = 1`
 	sqliteInsertReply   = `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`
 	sqliteInsertEvent   = `INSERT INTO outbox (id, kind, payload, created_at) VALUES (?, ?, ?, ?)`
@@ -378,7 +378,7 @@ func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
 		}
 		upd := t.stmt(ctx, sqliteUpdateBalance)
 		for _, b := range w.balances {
-			res, err := upd.ExecContext(ctx, b.delta, int64(b.id))
+			res, err := upd.ExecContext(ctx, b.delta, int64(b.id), b.min)
 			if err != nil {
 				return translate(err)
 			}

@@ -21,6 +21,8 @@ type batchState struct {
 	err       error // a database failure outside any savepoint: the batch is lost
 	accounts  map[hebao.AccountID]*lockedAccount
 	cache     *accountCache
+	head      hebao.ChainHead // locked at the start of the batch
+	lockAll   bool            // read and lock every account: the cache let this batch down once
 	transfers []*hebao.Transfer
 	ids       map[string]bool // transfer ids buffered in this batch
 	replies   map[replyKey]int
@@ -31,7 +33,12 @@ type batchState struct {
 type lockedAccount struct {
 	hebao.Account       // Balance is the running balance within the batch
 	loaded        int64 // the balance the batch started from; the flush writes the difference
-	fresh         bool  // read from the database in this batch, not taken from the cache
+	// minDelta is the lowest the running balance went below loaded, over the batch's
+	// transfers in journal order. The flush's guard checks stored balance + minDelta,
+	// so that no transfer in the journal ever takes an account below zero, even when
+	// a later transfer of the same batch brings it back.
+	minDelta int64
+	fresh    bool // read from the database in this batch, not taken from the cache
 }
 
 type replyKey struct{ scope, key string }
@@ -220,6 +227,7 @@ func (t *tx) Accounts(_ context.Context, ids ...hebao.AccountID) (map[hebao.Acco
 // before refusing a transfer, and the guarded update at the flush refuses to commit
 // on a balance that was too high.
 func (t *tx) load(ids []hebao.AccountID, fresh bool) error {
+	fresh = fresh || t.b.lockAll
 	var missing []hebao.AccountID
 	for _, id := range ids {
 		a, ok := t.b.accounts[id]
@@ -254,12 +262,13 @@ func (t *tx) load(ids []hebao.AccountID, fresh bool) error {
 	}
 	for _, a := range got {
 		t.remember(a.ID)
-		stored := a.Balance
+		la := &lockedAccount{Account: a, loaded: a.Balance, fresh: true}
 		if cur, ok := t.b.accounts[a.ID]; ok {
 			// Keep what earlier closures of this batch did, on top of the truth.
-			a.Balance += cur.Balance - cur.loaded
+			la.Balance += cur.Balance - cur.loaded
+			la.minDelta = cur.minDelta
 		}
-		t.b.accounts[a.ID] = &lockedAccount{Account: a, loaded: stored, fresh: true}
+		t.b.accounts[a.ID] = la
 	}
 	return nil
 }
@@ -308,7 +317,9 @@ func (t *tx) Post(_ context.Context, tr *hebao.Transfer) error {
 	}
 	for id, bal := range next {
 		t.remember(id)
-		t.b.accounts[id].Balance = bal
+		a := t.b.accounts[id]
+		a.Balance = bal
+		a.minDelta = min(a.minDelta, bal-a.loaded)
 	}
 	t.b.transfers = append(t.b.transfers, tr)
 	t.b.ids[tr.ID] = true
