@@ -149,6 +149,9 @@ func BenchmarkTransact(b *testing.B) {
 							return l.db.Transact(ctx, func(tx hebao.Tx) error { return tx.Post(ctx, tr) })
 						})
 					})
+					if l != nil {
+						l.db.Close() // free its connections; the parent drops its schema
+					}
 				}
 			}
 		})
@@ -322,5 +325,9 @@ func BenchmarkBaselinePostgres(b *testing.B) {
 				})
 			})
 		})
+		if pool != nil {
+			pool.Close()
+			l.db.Close()
+		}
 	}
 }
