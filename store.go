@@ -42,6 +42,20 @@ type Tx interface {
 	SaveReply(ctx context.Context, k IdempotencyKey, r Reply) error
 	// Emit writes an event to the outbox, to be delivered after the commit.
 	Emit(ctx context.Context, e Event) error
+
+	// OTPs returns the SMS codes sent to phone at or after since, newest first, and
+	// locks the phone until the end of the transaction: decisions about one phone's
+	// codes (a send against the limits, a check against its count) are taken one at
+	// a time, even by several processes sharing a database.
+	OTPs(ctx context.Context, phone string, since time.Time) ([]OTP, error)
+	// CreateOTP stores a new code.
+	CreateOTP(ctx context.Context, o OTP) error
+	// AddOTPCheck counts one more check of the code with the given id; not_found if
+	// there is none.
+	AddOTPCheck(ctx context.Context, id string) error
+	// UseOTP marks the code with the given id used at at, and reports whether it
+	// did: false, changing nothing, when the code was used already or does not exist.
+	UseOTP(ctx context.Context, id string, at time.Time) (bool, error)
 }
 
 // IdempotencyKey is a client's Idempotency-Key, scoped to the principal and route, with

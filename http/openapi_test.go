@@ -61,7 +61,8 @@ func docPath(path string) string {
 // documented but not served.
 func TestOpenAPICoversRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
-	s := newTestServer(t, Config{})
+	cfg, _ := otpConfig(true) // development mode: every route there is
+	s := newTestServer(t, cfg)
 
 	served := map[string]bool{}
 	for _, pattern := range s.routes {
@@ -90,12 +91,22 @@ func TestOpenAPIResponses(t *testing.T) {
 	doc := loadOpenAPI(t)
 	down := errors.New("connection refused")
 
+	full := func(setup func(cfg *Config, inbox *devInbox)) Config {
+		cfg, inbox := otpConfig(true)
+		if setup != nil {
+			setup(&cfg, inbox)
+		}
+		return cfg
+	}
+	sent := full(func(cfg *Config, _ *devInbox) { cfg.OTP.Send(context.Background(), "13800138000", hebao.PurposeLogin) })
+	otp := `{"phone": "13800138000", "purpose": "login"}`
 	tests := []struct {
 		name   string
 		cfg    Config
 		method string
 		target string
 		header http.Header
+		body   string
 		status int
 	}{
 		{name: "healthz", method: "GET", target: "/healthz", status: 200},
@@ -105,14 +116,20 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "openapi", method: "GET", target: "/openapi.json", status: 200},
 		{name: "old client", cfg: Config{MinClientVersion: "2.0"}, method: "GET", target: "/healthz", header: http.Header{"X-Client-Version": {"1.9"}}, status: 426},
 		{name: "bad client version", cfg: Config{MinClientVersion: "2.0"}, method: "GET", target: "/readyz", header: http.Header{"X-Client-Version": {"two"}}, status: 400},
+		{name: "send otp", cfg: full(nil), method: "POST", target: "/v1/otp", header: jsonHeader(), body: otp, status: 202},
+		{name: "send otp, bad phone", cfg: full(nil), method: "POST", target: "/v1/otp", header: jsonHeader(), body: `{"phone": "1", "purpose": "login"}`, status: 400},
+		{name: "send otp again", cfg: sent, method: "POST", target: "/v1/otp", header: jsonHeader(), body: otp, status: 429},
+		{name: "send otp, no gateway", cfg: full(func(cfg *Config, _ *devInbox) { cfg.OTP.SMS = nil }), method: "POST", target: "/v1/otp", header: jsonHeader(), body: otp, status: 503},
+		{name: "dev sms", cfg: sent, method: "GET", target: "/v1/dev/sms?phone=13800138000", status: 200},
+		{name: "dev sms, none", cfg: full(nil), method: "GET", target: "/v1/dev/sms?phone=13800138000", status: 200},
+		{name: "dev sms, bad phone", cfg: full(nil), method: "GET", target: "/v1/dev/sms?phone=x", status: 400},
 	}
 	hit := map[string]bool{}
-	var routes []string
+	routes := newTestServer(t, full(nil)).routes
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestServer(t, tt.cfg)
-			routes = s.routes
-			req := httptest.NewRequest(tt.method, tt.target, nil)
+			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
 			for k, v := range tt.header {
 				req.Header[k] = v
 			}

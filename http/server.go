@@ -34,6 +34,11 @@ type Config struct {
 	// MinClientVersion, if set, is the lowest X-Client-Version answered; older
 	// clients get 426 client_upgrade_required. A dotted version such as "2.4.0".
 	MinClientVersion string
+	// OTP sends SMS codes for POST /v1/otp; nil answers it 503 unavailable.
+	OTP *hebao.OTPService
+	// DevSMS is the development SMS gateway's inbox, served at GET /v1/dev/sms.
+	// It needs Dev: without it the route does not exist.
+	DevSMS SMSInbox
 }
 
 // Server is the HTTP API. Build it with NewServer and serve Handler.
@@ -43,6 +48,8 @@ type Server struct {
 	metrics    *Metrics
 	dev        bool
 	minVersion version // nil: every client version is answered
+	otp        *hebao.OTPService
+	devSMS     SMSInbox // nil unless in development mode
 
 	mux     *http.ServeMux
 	routes  []string // every pattern registered, in order; the OpenAPI test walks them
@@ -50,16 +57,22 @@ type Server struct {
 }
 
 // NewServer returns a Server with every route registered. It fails when the
-// configuration is unusable: no Store, or a MinClientVersion that is not a version.
+// configuration is unusable: no Store, a MinClientVersion that is not a version, or
+// a DevSMS inbox outside development mode.
 func NewServer(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("http: Config.Store is nil")
+	}
+	if cfg.DevSMS != nil && !cfg.Dev {
+		return nil, errors.New("http: Config.DevSMS is set without Dev: the development SMS inbox would show customers' codes")
 	}
 	s := &Server{
 		store:   cfg.Store,
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
 		dev:     cfg.Dev,
+		otp:     cfg.OTP,
+		devSMS:  cfg.DevSMS,
 		mux:     http.NewServeMux(),
 	}
 	if s.log == nil {
@@ -95,6 +108,10 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /readyz", s.readyz)
 	s.handle("GET /metrics", s.serveMetrics)
 	s.handle("GET /openapi.json", s.openapi)
+	s.handle("POST /v1/otp", s.sendOTP)
+	if s.devSMS != nil {
+		s.handle("GET /v1/dev/sms", s.listDevSMS)
+	}
 }
 
 // handlerFunc is the shape of every handler: it writes a success itself and returns

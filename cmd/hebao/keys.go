@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +20,20 @@ const keySize = 32
 type keys struct {
 	// Ledger is the HMAC key of the ledger's chain-head checkpoints.
 	Ledger []byte
+}
+
+// otpKeyLabel separates the OTP key from every other use of the ledger key; the
+// ledger's own checkpoints MAC messages that start "hebao.checkpoint.v1".
+const otpKeyLabel = "hebao otp key v1"
+
+// otpKey derives the key SMS codes are stored under (as HMAC-SHA-256) from the
+// ledger key: HMAC-SHA-256(ledger key, "hebao otp key v1"). Deriving it keeps the
+// key file at one secret, held outside the database like the ledger's; the label
+// makes it a key of its own, which reveals nothing about the ledger key.
+func otpKey(ledger []byte) []byte {
+	m := hmac.New(sha256.New, ledger)
+	m.Write([]byte(otpKeyLabel))
+	return m.Sum(nil)
 }
 
 // keyFile is the JSON form of a key file. []byte fields are base64.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -130,5 +132,17 @@ func TestKeyFileWarning(t *testing.T) {
 	}
 	if w := keyFileWarning(path); !strings.Contains(w, "chmod 600") {
 		t.Errorf("warning = %q", w)
+	}
+}
+
+func TestOTPKey(t *testing.T) {
+	// From: printf 'hebao otp key v1' | openssl dgst -sha256 -mac HMAC -macopt hexkey:0707…07
+	ledger := bytes.Repeat([]byte{7}, 32)
+	want := "f2cd2ea52abdf34c7694820e59e8a53a025f9331d2cd7314abd39dc5cae5c6c8"
+	if got := hex.EncodeToString(otpKey(ledger)); got != want {
+		t.Errorf("otpKey = %s, want %s", got, want)
+	}
+	if bytes.Equal(otpKey(ledger), ledger) || bytes.Equal(otpKey(ledger), otpKey(bytes.Repeat([]byte{8}, 32))) {
+		t.Error("otpKey does not depend on the ledger key as it should")
 	}
 }

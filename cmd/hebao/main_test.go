@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +55,7 @@ func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr st
 type server struct {
 	url    string
 	stdout *syncBuffer
+	stderr *syncBuffer // the log
 	stop   func() error
 }
 
@@ -67,7 +69,7 @@ func startServer(t *testing.T, args ...string) *server {
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
 
-	s := &server{stdout: stdout}
+	s := &server{stdout: stdout, stderr: stderr}
 	var stopped bool
 	var stopErr error
 	s.stop = func() error {
@@ -126,8 +128,12 @@ func TestServeThenVerify(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, "--data-dir", dir, "--dev")
 
-	if out := s.stdout.String(); !strings.Contains(out, s.url) || !strings.Contains(out, "Development mode is on") {
-		t.Errorf("startup text lacks the address or the dev notice:\n%s", out)
+	if out := s.stdout.String(); !strings.Contains(out, s.url) || !strings.Contains(out, "Development mode is on") ||
+		!strings.Contains(out, "SMS inbox        "+s.url+"/v1/dev/sms?phone=") {
+		t.Errorf("startup text lacks the address, the dev notice or the SMS inbox:\n%s", out)
+	}
+	jsonHeader := func(requestID string) http.Header {
+		return http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {requestID}}
 	}
 
 	tests := []struct {
@@ -154,6 +160,25 @@ func TestServeThenVerify(t *testing.T) {
 			status: 405, contentType: "application/problem+json",
 			problem: &problemDoc{Type: "https://hebao.dev/problems/invalid_request", Title: "Method Not Allowed", Status: 405, Detail: "method POST is not allowed here; allowed: GET, HEAD", Code: "invalid_request", RequestID: "e2e-2"},
 		},
+		{
+			name: "otp, malformed JSON", method: "POST", path: "/v1/otp", header: jsonHeader("e2e-3"),
+			body: `{"phone": "13800138000",`, status: 400, contentType: "application/problem+json",
+			problem: &problemDoc{Type: "https://hebao.dev/problems/invalid_request", Title: "Bad Request", Status: 400, Detail: "the request body is not valid JSON: it ends too early", Code: "invalid_request", RequestID: "e2e-3"},
+		},
+		{
+			name: "otp, unknown field", method: "POST", path: "/v1/otp", header: jsonHeader("e2e-4"),
+			body: `{"phone": "13800138000", "purpose": "register", "balance": 100}`, status: 400, contentType: "application/problem+json",
+			problem: &problemDoc{Type: "https://hebao.dev/problems/invalid_request", Title: "Bad Request", Status: 400, Detail: `unknown field "balance"`, Code: "invalid_request", RequestID: "e2e-4"},
+		},
+		{
+			name: "otp", method: "POST", path: "/v1/otp", header: jsonHeader("e2e-5"),
+			body: `{"phone": "13800138000", "purpose": "register"}`, status: 202, contentType: "application/json", contains: `{"expires_in":300}`,
+		},
+		{
+			name: "otp again at once", method: "POST", path: "/v1/otp", header: jsonHeader("e2e-6"),
+			body: `{"phone": "13800138000", "purpose": "register"}`, status: 429, contentType: "application/problem+json",
+			problem: &problemDoc{Type: "https://hebao.dev/problems/rate_limited", Title: "Too Many Requests", Status: 429, Code: "rate_limited", RequestID: "e2e-6"},
+		},
 		// Last, so that it counts the requests above.
 		{name: "metrics", method: "GET", path: "/metrics", status: 200, contentType: "text/plain", contains: `hebao_http_requests_total{method="GET",route="/healthz",status="200"} 1`},
 	}
@@ -177,17 +202,49 @@ func TestServeThenVerify(t *testing.T) {
 				if err := json.Unmarshal(body, &got); err != nil {
 					t.Fatalf("problem %s: %v", body, err)
 				}
+				if tt.problem.Detail == "" {
+					got.Detail = "" // varies: not checked
+				}
 				if diff := cmp.Diff(*tt.problem, got); diff != "" {
 					t.Errorf("problem (-want +got):\n%s", diff)
+				}
+				if h := resp.Header.Get("X-Request-Id"); got.RequestID != h {
+					t.Errorf("request_id %q, X-Request-Id %q", got.RequestID, h)
 				}
 			}
 		})
 	}
-	// There is no POST route yet that decodes a body; the http package's tests cover
-	// malformed JSON on a test route.
+
+	// The code sent above is in the development inbox and on the console, and in no
+	// log line.
+	resp, body := s.do(t, "GET", "/v1/dev/sms?phone=13800138000", nil, "")
+	var inbox struct {
+		Messages []struct {
+			Phone, Text string
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(body, &inbox); resp.StatusCode != 200 || err != nil || len(inbox.Messages) != 1 {
+		t.Fatalf("GET /v1/dev/sms: %d %s (%v), want one message", resp.StatusCode, body, err)
+	}
+	m := regexp.MustCompile(`验证码 (\d{6})，`).FindStringSubmatch(inbox.Messages[0].Text)
+	if m == nil || inbox.Messages[0].Phone != "13800138000" {
+		t.Fatalf("message %+v has no code", inbox.Messages[0])
+	}
+	code := m[1]
+	if out := s.stdout.String(); !strings.Contains(out, "[development SMS gateway, not sent]") || !strings.Contains(out, code) {
+		t.Errorf("the console does not show the message:\n%s", out)
+	}
+	if strings.Contains(s.stderr.String(), code) {
+		t.Errorf("the log shows the code %s:\n%s", code, s.stderr)
+	}
 
 	if err := s.stop(); err != nil {
 		t.Fatalf("serve returned %v after a clean stop", err)
+	}
+	for _, name := range []string{"hebao.db", "hebao.db-wal"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); bytes.Contains(b, []byte(code)) {
+			t.Errorf("the code %s is in the raw bytes of %s", code, name)
+		}
 	}
 
 	out, stderr, err := run(t, nil, "verify", "--data-dir", dir)

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/hebaopay/hebao"
 	hebaohttp "github.com/hebaopay/hebao/http"
 )
 
@@ -25,6 +26,7 @@ const shutdownTimeout = 20 * time.Second
 func (m *Main) serve(ctx context.Context, args []string) error {
 	var (
 		f          storeFlags
+		sf         smsFlags
 		addr       string
 		dev        bool
 		minVersion string
@@ -34,7 +36,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	flags.StringVar(&addr, "addr", envOr(m.Getenv, "HEBAO_ADDR", "127.0.0.1:8080"), "the address to listen on")
 	flags.BoolVar(&dev, "dev", false, "development mode: never with real money")
 	flags.StringVar(&minVersion, "min-client-version", m.Getenv("HEBAO_MIN_CLIENT_VERSION"), "answer 426 to clients whose X-Client-Version is older")
+	sf.register(flags, m.Getenv)
 	if help, err := m.parse(flags, args); help || err != nil {
+		return err
+	}
+	smsOut, err := m.smsGateway(sf, dev, m.Stdout)
+	if err != nil {
 		return err
 	}
 
@@ -46,19 +53,24 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 
-	db, err := m.openStore(ctx, f, true, log, metrics.ObserveCommit)
+	db, k, err := m.openStore(ctx, f, true, log, metrics.ObserveCommit)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	api, err := hebaohttp.NewServer(hebaohttp.Config{
+	cfg := hebaohttp.Config{
 		Store:            db,
 		Logger:           log,
 		Metrics:          metrics,
 		Dev:              dev,
 		MinClientVersion: minVersion,
-	})
+		OTP:              &hebao.OTPService{Store: db, SMS: smsOut.gateway, Key: otpKey(k.Ledger)},
+	}
+	if smsOut.inbox != nil {
+		cfg.DevSMS = smsOut.inbox
+	}
+	api, err := hebaohttp.NewServer(cfg)
 	if err != nil {
 		return err
 	}
@@ -80,7 +92,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	m.greet(ln.Addr().String(), f, dev)
+	m.greet(ln.Addr().String(), f, dev, smsOut)
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("dev", dev))
 	if m.Listening != nil {
 		select {
@@ -110,7 +122,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 }
 
 // greet tells the person who started the server where to find it.
-func (m *Main) greet(addr string, f storeFlags, dev bool) {
+func (m *Main) greet(addr string, f storeFlags, dev bool, sms smsSetup) {
 	base := "http://" + browsable(addr)
 	w := m.Stdout
 	fmt.Fprintf(w, "Hebao is running at %s\n\n", base)
@@ -119,6 +131,7 @@ func (m *Main) greet(addr string, f storeFlags, dev bool) {
 	fmt.Fprintf(w, "  metrics          %s/metrics\n", base)
 	fmt.Fprintf(w, "  database         %s\n", f.describe())
 	fmt.Fprintf(w, "  key file         %s (back it up: without it `hebao verify` cannot prove the ledger)\n", f.keyPath())
+	fmt.Fprintf(w, "  %s\n", sms.describe(base))
 	if dev {
 		fmt.Fprintf(w, "\nDevelopment mode is on: for trying Hebao out, never for real money.\n")
 	}

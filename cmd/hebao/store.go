@@ -15,19 +15,20 @@ import (
 	"github.com/hebaopay/hebao/sqldb"
 )
 
-// openStore opens the database the flags name with the keys from the key file.
+// openStore opens the database the flags name with the keys from the key file, and
+// returns the keys too.
 // writable says whether it opens for writing: yes for serve and migrate, which may
 // create a new ledger and its key file and apply migrations; no for verify, which
 // must change nothing.
-func (m *Main) openStore(ctx context.Context, f storeFlags, writable bool, log *slog.Logger, onCommit func(int, time.Duration)) (*sqldb.DB, error) {
+func (m *Main) openStore(ctx context.Context, f storeFlags, writable bool, log *slog.Logger, onCommit func(int, time.Duration)) (*sqldb.DB, *keys, error) {
 	k, err := loadKeys(f.keyPath(), writable)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if w := keyFileWarning(f.keyPath()); w != "" {
 		fmt.Fprintln(m.Stderr, w)
 	}
-	return sqldb.Open(ctx, sqldb.Config{
+	db, err := sqldb.Open(ctx, sqldb.Config{
 		URL:       f.db,
 		DataDir:   f.dataDir,
 		LedgerKey: k.Ledger,
@@ -36,6 +37,7 @@ func (m *Main) openStore(ctx context.Context, f storeFlags, writable bool, log *
 		// verify must report a rewritten chain head, not refuse to open.
 		ReadOnly: !writable,
 	})
+	return db, k, err
 }
 
 // describe names the database for people, without a password.
@@ -57,7 +59,7 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	if help, err := m.parse(flags, args); help || err != nil {
 		return err
 	}
-	db, err := m.openStore(ctx, f, true, nil, nil)
+	db, _, err := m.openStore(ctx, f, true, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -85,7 +87,7 @@ func (m *Main) verify(ctx context.Context, args []string) error {
 			return fmt.Errorf("verify: there is no database in %s (--data-dir)", f.dataDir)
 		}
 	}
-	db, err := m.openStore(ctx, f, false, nil, nil)
+	db, _, err := m.openStore(ctx, f, false, nil, nil)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
