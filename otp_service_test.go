@@ -38,6 +38,15 @@ func (m *memStore) Transact(ctx context.Context, fn func(hebao.Tx) error) error 
 	return nil
 }
 
+// View runs fn on a copy, so that nothing it does is kept.
+func (m *memStore) View(ctx context.Context, fn func(hebao.Tx) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	saved := slices.Clone(m.codes)
+	defer func() { m.codes = saved }()
+	return fn(&memTx{m: m})
+}
+
 func (m *memStore) Ping(context.Context) error { return nil }
 
 // stored returns a copy of the stored codes.

@@ -16,6 +16,9 @@ type Store interface {
 	// alone: one that fails is rolled back on its own. fn may be run again if the
 	// database asks for a retry, so it must not keep state across runs.
 	Transact(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn on a read-only snapshot, beside the writers rather than queued
+	// behind them: for reads such as GET requests. fn's Tx refuses every write.
+	View(ctx context.Context, fn func(tx Tx) error) error
 	// Ping reports whether the database can be reached.
 	Ping(ctx context.Context) error
 }

@@ -25,6 +25,7 @@ import (
 type fakeStore struct {
 	TransactFn func(ctx context.Context, fn func(hebao.Tx) error) error
 	PingFn     func(ctx context.Context) error
+	ViewFn     func(ctx context.Context, fn func(hebao.Tx) error) error
 }
 
 var _ hebao.Store = (*fakeStore)(nil)
@@ -34,6 +35,13 @@ func (s *fakeStore) Transact(ctx context.Context, fn func(hebao.Tx) error) error
 		return errors.New("fakeStore: Transact not expected")
 	}
 	return s.TransactFn(ctx, fn)
+}
+
+func (s *fakeStore) View(ctx context.Context, fn func(hebao.Tx) error) error {
+	if s.ViewFn == nil {
+		return errors.New("fakeStore: View not expected")
+	}
+	return s.ViewFn(ctx, fn)
 }
 
 func (s *fakeStore) Ping(ctx context.Context) error {

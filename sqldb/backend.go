@@ -21,6 +21,9 @@ type backend interface {
 	balances(ctx context.Context, ids []hebao.AccountID) (map[hebao.AccountID]int64, error)
 	// begin starts the write transaction of one batch.
 	begin(ctx context.Context) (wtx, error)
+	// beginRead starts a read-only transaction on the read connections; its write
+	// methods are never called (tx refuses first).
+	beginRead(ctx context.Context) (wtx, error)
 }
 
 // wtx is one open write transaction.

@@ -176,3 +176,30 @@ func (db *DB) Verify(ctx context.Context) (*hebao.VerifyReport, error) {
 func (db *DB) Balances(ctx context.Context, ids ...hebao.AccountID) (map[hebao.AccountID]int64, error) {
 	return db.b.balances(ctx, ids)
 }
+
+// View runs fn on a read-only snapshot on the read connections, beside the committer
+// rather than through it: for reads that must not wait for writes. fn's Tx refuses
+// every write. Reads in a View do not lock anything.
+func (db *DB) View(ctx context.Context, fn func(hebao.Tx) error) error {
+	w, err := db.b.beginRead(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.rollback()
+	b := &batchState{
+		ctx:      ctx,
+		w:        w,
+		now:      db.now().UTC().Truncate(time.Microsecond),
+		accounts: map[hebao.AccountID]*lockedAccount{},
+		cache:    newAccountCache(0),
+		replies:  map[replyKey]int{},
+		ids:      map[string]bool{},
+		readOnly: true,
+	}
+	t := b.open()
+	err = runClosure(fn, t)
+	if err == nil && b.err != nil {
+		err = b.err
+	}
+	return err
+}

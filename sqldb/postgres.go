@@ -174,6 +174,14 @@ func (p *pgDB) begin(ctx context.Context) (wtx, error) {
 	return &pgTx{tx: tx}, nil
 }
 
+func (p *pgDB) beginRead(ctx context.Context) (wtx, error) {
+	tx, err := p.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, err
+	}
+	return &pgTx{tx: tx}, nil
+}
+
 type pgTx struct {
 	tx pgx.Tx
 }

@@ -552,3 +552,44 @@ func TestStaleCacheAcrossProcesses(t *testing.T) {
 		mustVerify(t, db1)
 	})
 }
+
+// TestView reads beside the committer and refuses every write.
+func TestView(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		db := open(t)
+		src, ids := makeAccounts(t, db, 2, 100)
+		post(t, db, ids[0], ids[1], 30)
+		ctx := context.Background()
+		var got map[hebao.AccountID]hebao.Account
+		if err := db.View(ctx, func(tx hebao.Tx) (err error) {
+			got, err = tx.Accounts(ctx, ids...)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got[ids[0]].Balance != 70 || got[ids[1]].Balance != 130 {
+			t.Errorf("View read %v", got)
+		}
+		writes := map[string]func(tx hebao.Tx) error{
+			"Post": func(tx hebao.Tx) error {
+				return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("tr"), Kind: hebao.TransferTest, Postings: hebao.Move(src, ids[0], hebao.CNY, 1)})
+			},
+			"CreateAccount": func(tx hebao.Tx) error {
+				_, err := tx.CreateAccount(ctx, hebao.Account{Kind: hebao.AccountTest, Unit: hebao.CNY})
+				return err
+			},
+			"SaveReply": func(tx hebao.Tx) error {
+				return tx.SaveReply(ctx, hebao.NewIdempotencyKey("s", "k", nil), hebao.Reply{Status: 200})
+			},
+			"Emit": func(tx hebao.Tx) error { return tx.Emit(ctx, hebao.Event{Kind: "x"}) },
+		}
+		for name, w := range writes {
+			if err := db.View(ctx, w); !errors.Is(err, errViewWrite) {
+				t.Errorf("%s in a View: err = %v, want errViewWrite", name, err)
+			}
+		}
+		if r := mustVerify(t, db); r.Transfers != 3 || r.Accounts != 3 {
+			t.Errorf("a View changed the ledger: %+v", r)
+		}
+	})
+}

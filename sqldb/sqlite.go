@@ -18,8 +18,9 @@ import (
 // sqliteDB keeps one connection for writes, on which every batch runs as BEGIN
 // IMMEDIATE, and a pool of read-only connections that WAL lets read beside it.
 type sqliteDB struct {
-	w, r  *sql.DB
-	stmts map[string]*sql.Stmt // prepared once on the write connection
+	w, r   *sql.DB
+	stmts  map[string]*sql.Stmt // prepared once on the write connection
+	rstmts map[string]*sql.Stmt // the reads among them, prepared on the read pool
 
 	// The checkpointer copies the WAL back into the database file in the background,
 	// so commits do not pay for it; the write connection only checkpoints itself if
@@ -95,7 +96,7 @@ func openSQLite(ctx context.Context, dir string, readOnly bool) (*sqliteDB, erro
 		w.Close()
 		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
 	}
-	s := &sqliteDB{w: w, stmts: map[string]*sql.Stmt{}}
+	s := &sqliteDB{w: w, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}}
 	if err := migrate(ctx, s, readOnly); err != nil {
 		w.Close()
 		return nil, err
@@ -131,6 +132,14 @@ func openSQLite(ctx context.Context, dir string, readOnly bool) (*sqliteDB, erro
 		}
 		s.stmts[q] = st
 	}
+	for _, q := range []string{sqliteLockAccounts, sqliteLockAccount1, sqliteLockAccount2, sqliteSelectReply} {
+		st, err := r.PrepareContext(ctx, q)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("sqldb: prepare: %w", err)
+		}
+		s.rstmts[q] = st
+	}
 	return s, nil
 }
 
@@ -161,6 +170,9 @@ func (s *sqliteDB) close() error {
 		s.ckpt.Close()
 	}
 	for _, st := range s.stmts {
+		st.Close()
+	}
+	for _, st := range s.rstmts {
 		st.Close()
 	}
 	if s.r != nil {
@@ -263,9 +275,18 @@ func (s *sqliteDB) begin(ctx context.Context) (wtx, error) {
 	return &sqliteTx{s: s, tx: tx}, nil
 }
 
+func (s *sqliteDB) beginRead(ctx context.Context) (wtx, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	return &sqliteTx{s: s, tx: tx, read: true}, nil
+}
+
 type sqliteTx struct {
-	s  *sqliteDB
-	tx *sql.Tx
+	s    *sqliteDB
+	tx   *sql.Tx
+	read bool // on the read pool: only the read statements exist there
 }
 
 func (t *sqliteTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
@@ -299,6 +320,9 @@ type translatingRow struct{ r scanner }
 func (t translatingRow) Scan(dest ...any) error { return translate(t.r.Scan(dest...)) }
 
 func (t *sqliteTx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if t.read {
+		return t.tx.StmtContext(ctx, t.s.rstmts[q])
+	}
 	return t.tx.StmtContext(ctx, t.s.stmts[q])
 }
 

@@ -23,6 +23,7 @@ type batchState struct {
 	cache     *accountCache
 	head      hebao.ChainHead // locked at the start of the batch
 	lockAll   bool            // read and lock every account: the cache let this batch down once
+	readOnly  bool            // a View: reads only, on the read connections
 	transfers []*hebao.Transfer
 	ids       map[string]bool // transfer ids buffered in this batch
 	replies   map[replyKey]int
@@ -109,6 +110,17 @@ func (t *tx) check() error {
 	return nil
 }
 
+// errViewWrite is returned by the write methods of a View's Tx.
+var errViewWrite = errors.New("sqldb: write inside View; use Transact")
+
+// checkWrite is check for the methods that write.
+func (t *tx) checkWrite() error {
+	if t.b.readOnly {
+		return errViewWrite
+	}
+	return t.check()
+}
+
 // fail records a database error. Outside a savepoint the transaction is unusable
 // (PostgreSQL aborts it), so the whole batch is retried.
 func (t *tx) fail(err error) error {
@@ -132,7 +144,7 @@ func (t *tx) direct() error {
 
 // exec runs a direct write inside the closure's savepoint.
 func (t *tx) exec(q string, args ...any) (int64, error) {
-	if err := t.check(); err != nil {
+	if err := t.checkWrite(); err != nil {
 		return 0, err
 	}
 	if err := t.direct(); err != nil {
@@ -181,7 +193,7 @@ func (t *tx) Now() time.Time { return t.b.now }
 
 // CreateAccount implements hebao.Tx.
 func (t *tx) CreateAccount(_ context.Context, a hebao.Account) (hebao.Account, error) {
-	if err := t.check(); err != nil {
+	if err := t.checkWrite(); err != nil {
 		return hebao.Account{}, err
 	}
 	if !a.Unit.Valid() || a.Kind == "" {
@@ -252,7 +264,7 @@ func (t *tx) load(ids []hebao.AccountID, fresh bool) error {
 		got []hebao.Account
 		err error
 	)
-	if fresh {
+	if fresh && !t.b.readOnly {
 		got, err = t.b.w.lockAccounts(t.b.ctx, missing)
 	} else {
 		got, err = t.b.w.readAccounts(t.b.ctx, missing)
@@ -291,7 +303,7 @@ func (t *tx) remember(id hebao.AccountID) {
 
 // Post implements hebao.Tx.
 func (t *tx) Post(_ context.Context, tr *hebao.Transfer) error {
-	if err := t.check(); err != nil {
+	if err := t.checkWrite(); err != nil {
 		return err
 	}
 	if err := tr.Validate(); err != nil {
@@ -374,7 +386,7 @@ func matchReply(k hebao.IdempotencyKey, r storedReply) (*hebao.Reply, error) {
 
 // SaveReply implements hebao.Tx.
 func (t *tx) SaveReply(_ context.Context, k hebao.IdempotencyKey, r hebao.Reply) error {
-	if err := t.check(); err != nil {
+	if err := t.checkWrite(); err != nil {
 		return err
 	}
 	if k.Scope == "" || k.Key == "" || len(k.Key) > 255 || len(k.Scope) > 255 {
@@ -397,7 +409,7 @@ func (t *tx) SaveReply(_ context.Context, k hebao.IdempotencyKey, r hebao.Reply)
 
 // Emit implements hebao.Tx.
 func (t *tx) Emit(_ context.Context, e hebao.Event) error {
-	if err := t.check(); err != nil {
+	if err := t.checkWrite(); err != nil {
 		return err
 	}
 	if e.ID == "" {
