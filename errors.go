@@ -81,6 +81,10 @@ var codeKinds = map[string]Kind{
 	CodeClientUpgradeRequired: KindUpgrade,
 	CodeConflict:              KindConflict,
 	CodeUnavailable:           KindUnavailable,
+	CodeIDNumberInvalid:       KindRejected,
+	CodeCardNumberInvalid:     KindRejected,
+	CodeCardBankUnknown:       KindRejected,
+	CodePaymentPasswordWeak:   KindRejected,
 }
 
 // Codes returns every public error code, sorted: the list the OpenAPI document's

@@ -59,6 +59,94 @@ type Tx interface {
 	// UseOTP marks the code with the given id used at at, and reports whether it
 	// did: false, changing nothing, when the code was used already or does not exist.
 	UseOTP(ctx context.Context, id string, at time.Time) (bool, error)
+
+	CustomerTx
+	SessionTx
+	StaffTx
+	AuditTx
+}
+
+// CustomerTx is the part of Tx that keeps customers, their wallets and their devices.
+type CustomerTx interface {
+	// CreateCustomer stores a new customer; conflict if the phone has one already.
+	CreateCustomer(ctx context.Context, c Customer) error
+	// CustomerByPhone returns the customer with this phone; not_found if none.
+	CustomerByPhone(ctx context.Context, phone string) (Customer, error)
+	// CreateWallet stores a new wallet; conflict if the customer has one already.
+	CreateWallet(ctx context.Context, w Wallet) error
+	// WalletByCustomer returns the customer's wallet; not_found if none.
+	WalletByCustomer(ctx context.Context, customerID string) (Wallet, error)
+	// AddDevice records a device as known for its customer; adding a known device
+	// again changes nothing.
+	AddDevice(ctx context.Context, d Device) error
+	// KnownDevice reports whether the customer has signed in from the device.
+	KnownDevice(ctx context.Context, customerID, deviceID string) (bool, error)
+	// Outflows sums, per transfer kind, the money that left account (its negative
+	// postings, as positive amounts) in transfers created at or after since.
+	Outflows(ctx context.Context, account AccountID, since time.Time) (map[TransferKind]int64, error)
+}
+
+// SessionTx is the part of Tx that keeps customers' sessions and the failed
+// sign-ins that throttle guessing.
+type SessionTx interface {
+	// CreateSession stores a new session.
+	CreateSession(ctx context.Context, s Session) error
+	// SessionByToken returns the session whose token hashes to hash; not_found if
+	// none.
+	SessionByToken(ctx context.Context, hash [32]byte) (Session, error)
+	// TouchSession moves the session's last use forward to at (never back).
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// DeleteSession removes one session and reports whether there was one.
+	DeleteSession(ctx context.Context, id string) (bool, error)
+	// DeleteSessions removes the customer's sessions last used before idleBefore,
+	// or all of them when idleBefore is zero, and returns how many it removed.
+	DeleteSessions(ctx context.Context, customerID string, idleBefore time.Time) (int, error)
+	// LoginFailures returns the times of the failed sign-ins for subject (a phone,
+	// or "staff:" and a username) at or after since, oldest first.
+	LoginFailures(ctx context.Context, subject string, since time.Time) ([]time.Time, error)
+	// AddLoginFailure records a failed sign-in for subject at at.
+	AddLoginFailure(ctx context.Context, subject string, at time.Time) error
+	// DeleteLoginFailures forgets subject's failed sign-ins before before, or all
+	// of them when before is zero.
+	DeleteLoginFailures(ctx context.Context, subject string, before time.Time) error
+}
+
+// StaffTx is the part of Tx that keeps staff accounts and their sessions.
+type StaffTx interface {
+	// CreateStaff stores a new staff account; conflict if the username is taken.
+	CreateStaff(ctx context.Context, s Staff) error
+	// StaffByUsername returns the staff account; not_found if none.
+	StaffByUsername(ctx context.Context, username string) (Staff, error)
+	// StaffByID returns the staff account; not_found if none.
+	StaffByID(ctx context.Context, id string) (Staff, error)
+	// CreateStaffSession stores a new staff session.
+	CreateStaffSession(ctx context.Context, s StaffSession) error
+	// StaffSessionByToken returns the staff session whose token hashes to hash;
+	// not_found if none.
+	StaffSessionByToken(ctx context.Context, hash [32]byte) (StaffSession, error)
+	// TouchStaffSession moves the session's last use forward to at (never back).
+	TouchStaffSession(ctx context.Context, id string, at time.Time) error
+	// DeleteStaffSessions removes the staff member's sessions last used before
+	// idleBefore, or all of them when idleBefore is zero, and returns how many.
+	DeleteStaffSessions(ctx context.Context, staffID string, idleBefore time.Time) (int, error)
+}
+
+// AuditTx is the part of Tx that keeps the append-only audit log.
+type AuditTx interface {
+	// AddAudit appends a record; its Seq is assigned by the store.
+	AddAudit(ctx context.Context, r AuditRecord) error
+	// AuditLog returns up to limit records, newest first, with Seq below before
+	// (from the newest when before is 0).
+	AuditLog(ctx context.Context, before int64, limit int) ([]AuditRecord, error)
+}
+
+// LedgerVerifier proves the whole ledger (SPEC §2): the store's side of
+// `hebao verify` and GET /v1/admin/ledger/verify. Not to be confused with the face
+// check's Verifier of SPEC §6.
+type LedgerVerifier interface {
+	// Verify reads the journal in one snapshot and reports what it found; the
+	// error is for failures to read, and a broken ledger is a report with OK false.
+	Verify(ctx context.Context) (*VerifyReport, error)
 }
 
 // IdempotencyKey is a client's Idempotency-Key, scoped to the principal and route, with

@@ -100,6 +100,15 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	sent := full(func(cfg *Config, _ *devInbox) { cfg.OTP.Send(context.Background(), "13800138000", hebao.PurposeLogin) })
 	otp := `{"phone": "13800138000", "purpose": "login"}`
+
+	acct := newAccounts(t)
+	known := acct.register(t, "13700137000", "dev-a")
+	leaving := acct.register(t, "13600136000", "dev-a")  // signs out on this device
+	everyone := acct.register(t, "13500135000", "dev-a") // signs out everywhere
+	newPhone := acct.code(t, "13900139000", hebao.PurposeRegister)
+	takenPhone := acct.code(t, "13700137000", hebao.PurposeRegister)
+	broken := acct.cfg
+	broken.Ledger = brokenLedger{}
 	tests := []struct {
 		name   string
 		cfg    Config
@@ -123,6 +132,37 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "dev sms", cfg: sent, method: "GET", target: "/v1/dev/sms?phone=13800138000", status: 200},
 		{name: "dev sms, none", cfg: full(nil), method: "GET", target: "/v1/dev/sms?phone=13800138000", status: 200},
 		{name: "dev sms, bad phone", cfg: full(nil), method: "GET", target: "/v1/dev/sms?phone=x", status: 400},
+		{name: "register", cfg: acct.cfg, method: "POST", target: "/v1/customers", header: jsonHeader(), body: registerBody("13900139000", newPhone, "dev-a"), status: 201},
+		{name: "register, phone taken", cfg: acct.cfg, method: "POST", target: "/v1/customers", header: jsonHeader(), body: registerBody("13700137000", takenPhone, "dev-a"), status: 409},
+		{name: "register, wrong code", cfg: acct.cfg, method: "POST", target: "/v1/customers", header: jsonHeader(), body: registerBody("13400134000", "123456", "dev-a"), status: 422},
+		{name: "register, weak password", cfg: acct.cfg, method: "POST", target: "/v1/customers", header: jsonHeader(), body: `{"phone": "13400134000", "otp": "123456", "password": "12345678", "device_id": "d"}`, status: 400},
+		{name: "register, not configured", method: "POST", target: "/v1/customers", header: jsonHeader(), body: registerBody("13400134000", "123456", "dev-a"), status: 503},
+		{name: "login", cfg: acct.cfg, method: "POST", target: "/v1/sessions", header: jsonHeader(), body: loginBody("13700137000", testPassword, "dev-a", ""), status: 201},
+		{name: "login, wrong password", cfg: acct.cfg, method: "POST", target: "/v1/sessions", header: jsonHeader(), body: loginBody("13700137000", "wrong horse", "dev-a", ""), status: 401},
+		{name: "login, new device", cfg: acct.cfg, method: "POST", target: "/v1/sessions", header: jsonHeader(), body: loginBody("13700137000", testPassword, "dev-b", ""), status: 422},
+		{name: "login, no device", cfg: acct.cfg, method: "POST", target: "/v1/sessions", header: jsonHeader(), body: loginBody("13700137000", testPassword, "", ""), status: 400},
+		{name: "wallet", cfg: acct.cfg, method: "GET", target: "/v1/wallet", header: bearerHeader(known.Token), status: 200},
+		{name: "wallet, no token", cfg: acct.cfg, method: "GET", target: "/v1/wallet", status: 401},
+		{name: "wallet, staff token", cfg: acct.cfg, method: "GET", target: "/v1/wallet", header: bearerHeader(acct.admin), status: 403},
+		{name: "logout", cfg: acct.cfg, method: "DELETE", target: "/v1/sessions/current", header: bearerHeader(leaving.Token), status: 204},
+		{name: "logout again", cfg: acct.cfg, method: "DELETE", target: "/v1/sessions/current", header: bearerHeader(leaving.Token), status: 401},
+		{name: "logout, staff token", cfg: acct.cfg, method: "DELETE", target: "/v1/sessions/current", header: bearerHeader(acct.agent), status: 403},
+		{name: "logout everywhere", cfg: acct.cfg, method: "DELETE", target: "/v1/sessions", header: bearerHeader(everyone.Token), status: 204},
+		{name: "logout everywhere, bad token", cfg: acct.cfg, method: "DELETE", target: "/v1/sessions", header: bearerHeader("hb_nope"), status: 401},
+		{name: "logout everywhere, staff token", cfg: acct.cfg, method: "DELETE", target: "/v1/sessions", header: bearerHeader(acct.admin), status: 403},
+		{name: "staff login", cfg: acct.cfg, method: "POST", target: "/v1/staff/sessions", header: jsonHeader(), body: `{"username": "agent", "password": "a long staff password"}`, status: 201},
+		{name: "staff login, wrong password", cfg: acct.cfg, method: "POST", target: "/v1/staff/sessions", header: jsonHeader(), body: `{"username": "agent", "password": "wrong"}`, status: 401},
+		{name: "staff login, no body", cfg: acct.cfg, method: "POST", target: "/v1/staff/sessions", header: jsonHeader(), status: 400},
+		{name: "verify", cfg: acct.cfg, method: "GET", target: "/v1/admin/ledger/verify", header: bearerHeader(acct.admin), status: 200},
+		{name: "verify, broken ledger", cfg: broken, method: "GET", target: "/v1/admin/ledger/verify", header: bearerHeader(acct.admin), status: 200},
+		{name: "verify, agent", cfg: acct.cfg, method: "GET", target: "/v1/admin/ledger/verify", header: bearerHeader(acct.agent), status: 403},
+		{name: "verify, customer", cfg: acct.cfg, method: "GET", target: "/v1/admin/ledger/verify", header: bearerHeader(known.Token), status: 403},
+		{name: "verify, no token", cfg: acct.cfg, method: "GET", target: "/v1/admin/ledger/verify", status: 401},
+		{name: "audit", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit?limit=2", header: bearerHeader(acct.admin), status: 200},
+		{name: "audit, all", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit", header: bearerHeader(acct.admin), status: 200},
+		{name: "audit, bad limit", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit?limit=101", header: bearerHeader(acct.admin), status: 400},
+		{name: "audit, bad cursor", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit?cursor=x", header: bearerHeader(acct.admin), status: 400},
+		{name: "audit, customer", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit", header: bearerHeader(known.Token), status: 403},
 	}
 	hit := map[string]bool{}
 	routes := newTestServer(t, full(nil)).routes

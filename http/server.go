@@ -39,6 +39,17 @@ type Config struct {
 	// DevSMS is the development SMS gateway's inbox, served at GET /v1/dev/sms.
 	// It needs Dev: without it the route does not exist.
 	DevSMS SMSInbox
+	// Customers registers customers and signs them in and out; nil answers those
+	// routes, and every customer route, 503 unavailable.
+	Customers *hebao.CustomerService
+	// Wallets shows wallets (GET /v1/wallet); nil answers 503.
+	Wallets *hebao.WalletService
+	// Staff signs staff in; nil answers staff sign-in and every staff route 503.
+	Staff *hebao.StaffService
+	// Audit reads the audit log (GET /v1/admin/audit); nil answers 503.
+	Audit *hebao.AuditService
+	// Ledger proves the ledger (GET /v1/admin/ledger/verify); nil answers 503.
+	Ledger hebao.LedgerVerifier
 }
 
 // Server is the HTTP API. Build it with NewServer and serve Handler.
@@ -50,6 +61,12 @@ type Server struct {
 	minVersion version // nil: every client version is answered
 	otp        *hebao.OTPService
 	devSMS     SMSInbox // nil unless in development mode
+	customers  *hebao.CustomerService
+	wallets    *hebao.WalletService
+	staff      *hebao.StaffService
+	audit      *hebao.AuditService
+	ledger     hebao.LedgerVerifier
+	auth       *hebao.Authenticator
 
 	mux     *http.ServeMux
 	routes  []string // every pattern registered, in order; the OpenAPI test walks them
@@ -67,13 +84,19 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("http: Config.DevSMS is set without Dev: the development SMS inbox would show customers' codes")
 	}
 	s := &Server{
-		store:   cfg.Store,
-		log:     cfg.Logger,
-		metrics: cfg.Metrics,
-		dev:     cfg.Dev,
-		otp:     cfg.OTP,
-		devSMS:  cfg.DevSMS,
-		mux:     http.NewServeMux(),
+		store:     cfg.Store,
+		log:       cfg.Logger,
+		metrics:   cfg.Metrics,
+		dev:       cfg.Dev,
+		otp:       cfg.OTP,
+		devSMS:    cfg.DevSMS,
+		customers: cfg.Customers,
+		wallets:   cfg.Wallets,
+		staff:     cfg.Staff,
+		audit:     cfg.Audit,
+		ledger:    cfg.Ledger,
+		auth:      &hebao.Authenticator{Customers: cfg.Customers, Staff: cfg.Staff},
+		mux:       http.NewServeMux(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -112,6 +135,14 @@ func (s *Server) registerRoutes() {
 	if s.devSMS != nil {
 		s.handle("GET /v1/dev/sms", s.listDevSMS)
 	}
+	s.handle("POST /v1/customers", s.register)
+	s.handle("POST /v1/sessions", s.login)
+	s.handle("DELETE /v1/sessions/current", s.asCustomer(s.logout))
+	s.handle("DELETE /v1/sessions", s.asCustomer(s.logoutAll))
+	s.handle("GET /v1/wallet", s.asCustomer(s.getWallet))
+	s.handle("POST /v1/staff/sessions", s.staffLogin)
+	s.handle("GET /v1/admin/ledger/verify", s.asStaff(hebao.RoleAdmin, s.verifyLedger))
+	s.handle("GET /v1/admin/audit", s.asStaff(hebao.RoleAdmin, s.listAudit))
 }
 
 // handlerFunc is the shape of every handler: it writes a success itself and returns
@@ -164,7 +195,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{id: requestID(r.Header.Get("X-Request-Id"))}
 	w.Header().Set("X-Request-Id", ex.id)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
+	// The domain gets the request id too, for the audit records it writes.
+	r = r.WithContext(hebao.WithRequestID(context.WithValue(r.Context(), exchangeKey{}, ex), ex.id))
 	sw := &statusWriter{ResponseWriter: w}
 
 	defer func() {

@@ -59,7 +59,10 @@ type DB struct {
 	cache   *accountCache // the committer's; see cache.go
 }
 
-var _ hebao.Store = (*DB)(nil)
+var (
+	_ hebao.Store          = (*DB)(nil)
+	_ hebao.LedgerVerifier = (*DB)(nil)
+)
 
 // Open opens the database named by cfg, applies any migrations it lacks, checks that
 // cfg.LedgerKey is this ledger's key, and starts the committer.

@@ -1,6 +1,6 @@
 // Command hebao runs the Hebao wallet platform: `hebao serve` serves the API,
-// `hebao migrate` brings a database's schema up to date, and `hebao verify` proves
-// the ledger.
+// `hebao migrate` brings a database's schema up to date, `hebao verify` proves
+// the ledger, and `hebao staff add` creates staff accounts.
 package main
 
 import (
@@ -12,13 +12,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "hebao:", err)
 		if errors.As(err, new(usageError)) {
@@ -31,6 +32,8 @@ func main() {
 // Main is the program, apart from the process: an end-to-end test runs it with its
 // own output, environment and context, and cancels the context to stop it.
 type Main struct {
+	// Stdin is where `staff add` reads the new password; nil reads nothing.
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	// Getenv reads the environment; nil reads none.
@@ -52,6 +55,8 @@ Commands:
 	migrate   create the database or bring its schema up to date, then exit
 	verify    prove the ledger: every transfer balances, the hash chain is unbroken,
 	          every balance matches its postings; exits 1 naming the first bad transfer
+	staff     staff add --username NAME --role agent|admin: create a staff account,
+	          the password read from standard input
 
 Flags of every command:
 
@@ -78,6 +83,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if m.Stderr == nil {
 		m.Stderr = io.Discard
 	}
+	if m.Stdin == nil {
+		m.Stdin = strings.NewReader("")
+	}
 	if m.Getenv == nil {
 		m.Getenv = func(string) string { return "" }
 	}
@@ -93,6 +101,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.migrate(ctx, args)
 	case "verify":
 		return m.verify(ctx, args)
+	case "staff":
+		return m.staff(ctx, args)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

@@ -59,13 +59,26 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 
+	otp := &hebao.OTPService{Store: db, SMS: smsOut.gateway, Key: otpKey(k.Ledger)}
+	staff := &hebao.StaffService{Store: db}
 	cfg := hebaohttp.Config{
 		Store:            db,
 		Logger:           log,
 		Metrics:          metrics,
 		Dev:              dev,
 		MinClientVersion: minVersion,
-		OTP:              &hebao.OTPService{Store: db, SMS: smsOut.gateway, Key: otpKey(k.Ledger)},
+		OTP:              otp,
+		Customers:        &hebao.CustomerService{Store: db, OTP: otp},
+		Wallets:          &hebao.WalletService{Store: db, Tiers: hebao.DefaultTierLimits()},
+		Staff:            staff,
+		Audit:            &hebao.AuditService{Store: db},
+		Ledger:           db,
+	}
+	var devCredentials string // dev.json, under --dev
+	if dev {
+		if devCredentials, err = seedDev(ctx, staff, f.dataDir); err != nil {
+			return err
+		}
 	}
 	if smsOut.inbox != nil {
 		cfg.DevSMS = smsOut.inbox
@@ -92,7 +105,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	m.greet(ln.Addr().String(), f, dev, smsOut)
+	m.greet(ln.Addr().String(), f, devCredentials, smsOut)
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("dev", dev))
 	if m.Listening != nil {
 		select {
@@ -121,8 +134,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-// greet tells the person who started the server where to find it.
-func (m *Main) greet(addr string, f storeFlags, dev bool, sms smsSetup) {
+// greet tells the person who started the server where to find it. devCredentials
+// is the dev.json of development mode, "" otherwise.
+func (m *Main) greet(addr string, f storeFlags, devCredentials string, sms smsSetup) {
 	base := "http://" + browsable(addr)
 	w := m.Stdout
 	fmt.Fprintf(w, "Hebao is running at %s\n\n", base)
@@ -132,7 +146,8 @@ func (m *Main) greet(addr string, f storeFlags, dev bool, sms smsSetup) {
 	fmt.Fprintf(w, "  database         %s\n", f.describe())
 	fmt.Fprintf(w, "  key file         %s (back it up: without it `hebao verify` cannot prove the ledger)\n", f.keyPath())
 	fmt.Fprintf(w, "  %s\n", sms.describe(base))
-	if dev {
+	if devCredentials != "" {
+		fmt.Fprintf(w, "  dev credentials  %s (the seeded admin and agent; sign in with POST %s/v1/staff/sessions)\n", devCredentials, base)
 		fmt.Fprintf(w, "\nDevelopment mode is on: for trying Hebao out, never for real money.\n")
 	}
 	fmt.Fprintf(w, "\nPress Ctrl+C to stop.\n")

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hebaopay/hebao/sqldb/sqldbtest"
+)
+
+// TestCustomerFlowSQLite runs the opening flow of issue 3 on the real program with
+// SQLite, then looks for secrets in the database files and the log.
+func TestCustomerFlowSQLite(t *testing.T) {
+	dir := t.TempDir()
+	secrets := customerFlow(t, dir)
+	files, _ := filepath.Glob(filepath.Join(dir, "hebao.db*"))
+	if len(files) == 0 {
+		t.Fatal("no database files")
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s is in the raw bytes of %s", what, filepath.Base(name))
+			}
+		}
+	}
+}
+
+// TestCustomerFlowPostgres runs the same flow with PostgreSQL.
+func TestCustomerFlowPostgres(t *testing.T) {
+	url := sqldbtest.PostgresSchema(t) // skips without HEBAO_TEST_POSTGRES
+	customerFlow(t, t.TempDir(), "--db", url)
+}
+
+// e2e is a client of one running server.
+type e2e struct {
+	t *testing.T
+	s *server
+}
+
+// call sends a JSON request and decodes a JSON answer into out (if not nil),
+// failing the test unless the status is want.
+func (c e2e) call(method, path, token, body string, want int, out any) {
+	c.t.Helper()
+	h := http.Header{"X-Request-Id": {"e2e-" + strings.ReplaceAll(strings.Trim(path, "/"), "/", "-")}}
+	if body != "" {
+		h.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	resp, b := c.s.do(c.t, method, path, h, body)
+	if resp.StatusCode != want {
+		c.t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+}
+
+var smsCode = regexp.MustCompile(`验证码 (\d{6})，`)
+
+// code asks for an SMS code and reads it from the development inbox.
+func (c e2e) code(phone, purpose string) string {
+	c.t.Helper()
+	c.call("POST", "/v1/otp", "", `{"phone": "`+phone+`", "purpose": "`+purpose+`"}`, 202, nil)
+	var inbox struct {
+		Messages []struct{ Text string } `json:"messages"`
+	}
+	c.call("GET", "/v1/dev/sms?phone="+phone, "", "", 200, &inbox)
+	m := smsCode.FindStringSubmatch(inbox.Messages[0].Text)
+	if m == nil {
+		c.t.Fatalf("no code in %q", inbox.Messages[0].Text)
+	}
+	return m[1]
+}
+
+// customerFlow runs serve --dev on dir with args and goes through registration,
+// the wallet, sign-out and sign-in, and the staff routes. It returns the secrets
+// used, by name, after checking that none is in the log.
+func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
+	s := startServer(t, append([]string{"--data-dir", dir, "--dev"}, args...)...)
+	c := e2e{t, s}
+	const (
+		phone    = "13800138000"
+		password = "Pa55word-of-the-e2e-test"
+	)
+
+	var reg struct {
+		CustomerID string `json:"customer_id"`
+		WalletID   string `json:"wallet_id"`
+		Token      string `json:"token"`
+	}
+	body := func(kv ...string) string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	code := c.code(phone, "register")
+	c.call("POST", "/v1/customers", "", body("phone", phone, "otp", code, "password", password, "device_id", "phone-1"), 201, &reg)
+	var w struct {
+		ID      string `json:"id"`
+		Status  string `json:"status"`
+		Tier    int    `json:"tier"`
+		Balance int64  `json:"balance"`
+		Limits  struct {
+			BalanceCap *int64 `json:"balance_cap"`
+		} `json:"limits"`
+	}
+	c.call("GET", "/v1/wallet", reg.Token, "", 200, &w)
+	if w.ID != reg.WalletID || w.Status != "active" || w.Tier != 4 || w.Balance != 0 || w.Limits.BalanceCap == nil || *w.Limits.BalanceCap != 1_000_000 {
+		t.Errorf("wallet %+v", w)
+	}
+	c.call("DELETE", "/v1/sessions/current", reg.Token, "", 204, nil)
+	c.call("GET", "/v1/wallet", reg.Token, "", 401, nil)
+
+	var in struct {
+		Token     string `json:"token"`
+		ExpiresAt string `json:"expires_at"`
+	}
+	c.call("POST", "/v1/sessions", "", body("phone", phone, "password", password, "device_id", "phone-1"), 201, &in)
+	c.call("GET", "/v1/wallet", in.Token, "", 200, nil)
+	var p problemDoc
+	c.call("POST", "/v1/sessions", "", body("phone", phone, "password", password, "device_id", "phone-2"), 422, &p)
+	if p.Code != "step_up_required" {
+		t.Errorf("new device without a code: %+v", p)
+	}
+	login := c.code(phone, "login")
+	c.call("POST", "/v1/sessions", "", body("phone", phone, "password", password, "device_id", "phone-2", "otp", login), 201, &in)
+	c.call("POST", "/v1/sessions", "", body("phone", phone, "password", "not the password", "device_id", "phone-2"), 401, nil)
+
+	// Staff: the seeded credentials, private to their owner.
+	devPath := filepath.Join(dir, "dev.json")
+	if !strings.Contains(s.stdout.String(), devPath) {
+		t.Errorf("the startup text does not say where dev.json is:\n%s", s.stdout)
+	}
+	fi, err := os.Stat(devPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("dev.json has mode %04o, want 0600", fi.Mode().Perm())
+	}
+	raw, _ := os.ReadFile(devPath)
+	var creds map[string]struct{ Username, Password string }
+	if err := json.Unmarshal(raw, &creds); err != nil || creds["admin"].Password == "" || creds["agent"].Password == "" || len(creds) != 2 {
+		t.Fatalf("dev.json %s: %v", raw, err)
+	}
+	staffToken := func(who string) string {
+		var out struct{ Token, Role string }
+		c.call("POST", "/v1/staff/sessions", "", body("username", creds[who].Username, "password", creds[who].Password), 201, &out)
+		if out.Role != who {
+			t.Errorf("%s signed in with role %q", who, out.Role)
+		}
+		return out.Token
+	}
+	admin, agent := staffToken("admin"), staffToken("agent")
+	var report struct {
+		OK       bool  `json:"ok"`
+		Accounts int64 `json:"accounts"`
+	}
+	c.call("GET", "/v1/admin/ledger/verify", admin, "", 200, &report)
+	if !report.OK || report.Accounts != 3 {
+		t.Errorf("verify: %+v, want ok with the wallet's 3 accounts", report)
+	}
+	var audit struct {
+		Items []struct {
+			Action    string `json:"action"`
+			Subject   string `json:"subject"`
+			RequestID string `json:"request_id"`
+		} `json:"items"`
+	}
+	c.call("GET", "/v1/admin/audit?limit=100", admin, "", 200, &audit)
+	found := false
+	for _, it := range audit.Items {
+		found = found || it.Action == "customer.register" && it.Subject == reg.CustomerID && it.RequestID == "e2e-v1-customers"
+	}
+	if !found {
+		t.Errorf("the audit log does not show the registration: %+v", audit.Items)
+	}
+	c.call("GET", "/v1/admin/audit", in.Token, "", 403, nil)
+	c.call("GET", "/v1/admin/ledger/verify", agent, "", 403, nil)
+	c.call("GET", "/v1/admin/audit", "", "", 401, nil)
+
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{
+		"the customer's password": password,
+		"the admin's password":    creds["admin"].Password,
+		"the agent's password":    creds["agent"].Password,
+		"a customer token":        in.Token,
+		"a staff token":           admin,
+		"an SMS code":             "验证码 " + login,
+	}
+	for what, secret := range secrets {
+		if strings.Contains(s.stderr.String(), secret) {
+			t.Errorf("the log shows %s", what)
+		}
+	}
+
+	// A second start keeps the seeded accounts and their file.
+	s = startServer(t, append([]string{"--data-dir", dir, "--dev"}, args...)...)
+	if again, _ := os.ReadFile(devPath); !bytes.Equal(raw, again) {
+		t.Errorf("a second start changed dev.json:\n%s\n%s", raw, again)
+	}
+	staffToken = func(who string) string { // redefine on the new server
+		var out struct{ Token string }
+		e2e{t, s}.call("POST", "/v1/staff/sessions", "", body("username", creds[who].Username, "password", creds[who].Password), 201, &out)
+		return out.Token
+	}
+	staffToken("admin")
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	delete(secrets, "an SMS code") // six digits may happen to be anywhere in a binary file
+	return secrets
+}
+
+func TestStaffAdd(t *testing.T) {
+	dir := t.TempDir()
+	staffAdd := func(stdin string, args ...string) (string, error) {
+		var out, errOut syncBuffer
+		m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}
+		err := m.Run(t.Context(), append([]string{"staff"}, args...))
+		return out.String(), err
+	}
+	add := []string{"add", "--data-dir", dir, "--username", "alice", "--role", "admin"}
+	tests := []struct {
+		name, stdin string
+		args        []string
+		usage       bool
+		wantErr     string
+		stdout      string
+	}{
+		{name: "no subcommand", usage: true, wantErr: "the only subcommand is add"},
+		{name: "no role", stdin: "a long staff password\n", args: []string{"add", "--data-dir", dir, "--username", "alice"}, usage: true, wantErr: "--username and --role are required"},
+		{name: "bad role", stdin: "a long staff password\n", args: []string{"add", "--data-dir", dir, "--username", "alice", "--role", "root"}, usage: true, wantErr: "--role must be agent or admin"},
+		{name: "bad username", stdin: "a long staff password\n", args: []string{"add", "--data-dir", dir, "--username", "Alice", "--role", "admin"}, wantErr: "a username is 3 to 32"},
+		{name: "no password", args: add, wantErr: "no password on standard input"},
+		{name: "short password", stdin: "elevenchars\n", args: add, wantErr: "must be 12 to 128 characters"},
+		{name: "created", stdin: "a long staff password\r\n", args: add, stdout: "staff account alice (admin) created"},
+		{name: "again", stdin: "another long password\n", args: add, wantErr: `there is a staff account "alice" already`},
+		{name: "without a final newline", stdin: "yet another long password", args: []string{"add", "--data-dir", dir, "--username", "bob", "--role", "agent"}, stdout: "staff account bob (agent) created"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := staffAdd(tt.stdin, tt.args...)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if got := errors.As(err, new(usageError)); got != tt.usage {
+				t.Errorf("usage error = %v, want %v", got, tt.usage)
+			}
+			if !strings.Contains(out, tt.stdout) {
+				t.Errorf("stdout %q lacks %q", out, tt.stdout)
+			}
+		})
+	}
+
+	// The accounts sign in with the passwords given, without the line ending.
+	s := startServer(t, "--data-dir", dir)
+	c := e2e{t, s}
+	var out struct{ Token, Role string }
+	c.call("POST", "/v1/staff/sessions", "", `{"username": "alice", "password": "a long staff password"}`, 201, &out)
+	c.call("POST", "/v1/staff/sessions", "", `{"username": "bob", "password": "yet another long password"}`, 201, nil)
+	var audit struct {
+		Items []struct {
+			Action string `json:"action"`
+			Actor  struct{ Kind, ID string }
+		} `json:"items"`
+	}
+	c.call("GET", "/v1/admin/audit", out.Token, "", 200, &audit)
+	var got []string
+	for _, it := range audit.Items {
+		got = append(got, it.Action+" by "+it.Actor.Kind+" "+it.Actor.ID)
+	}
+	want := "staff.login by staff|staff.login by staff|staff.add by system hebao staff add|staff.add by system hebao staff add"
+	if g := regexp.MustCompile(` stf_\w+`).ReplaceAllString(strings.Join(got, "|"), ""); g != want {
+		t.Errorf("audit:\n got %s\nwant %s", g, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dev.json")); !os.IsNotExist(err) {
+		t.Error("serve without --dev wrote dev.json")
+	}
+}

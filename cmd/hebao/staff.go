@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hebaopay/hebao"
+)
+
+const staffUsage = `Usage:
+
+	hebao staff add --username NAME --role agent|admin [store flags]
+
+Creates a staff account. The password is read from standard input, one line of at
+least 12 characters, so that it never appears in the shell history or the process list:
+
+	hebao staff add --username alice --role admin < password.txt
+`
+
+// staff runs `hebao staff add`.
+func (m *Main) staff(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprint(m.Stdout, staffUsage)
+			return nil
+		}
+		fmt.Fprint(m.Stderr, staffUsage)
+		return usageError{"staff: the only subcommand is add"}
+	}
+	var (
+		f        storeFlags
+		username string
+		role     string
+	)
+	flags := flag.NewFlagSet("staff add", flag.ContinueOnError)
+	f.register(flags, m.Getenv)
+	flags.StringVar(&username, "username", "", "the new account's username")
+	flags.StringVar(&role, "role", "", "agent or admin")
+	if help, err := m.parse(flags, args[1:]); help || err != nil {
+		return err
+	}
+	if username == "" || role == "" {
+		return usageError{"staff add: --username and --role are required"}
+	}
+	if err := hebao.ValidateUsername(username); err != nil {
+		return fmt.Errorf("staff add: %s", hebao.ErrorOf(err).Message)
+	}
+	if !hebao.StaffRole(role).Valid() {
+		return usageError{fmt.Sprintf("staff add: --role must be agent or admin, not %q", role)}
+	}
+	pw, err := readPasswordLine(m.Stdin)
+	if err != nil {
+		return fmt.Errorf("staff add: %w", err)
+	}
+	if err := hebao.ValidateStaffPassword(pw); err != nil {
+		return fmt.Errorf("staff add: %s", hebao.ErrorOf(err).Message)
+	}
+	db, _, err := m.openStore(ctx, f, true, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := &hebao.StaffService{Store: db}
+	st, err := svc.Add(ctx, hebao.Actor{Kind: hebao.ActorSystem, ID: "hebao staff add"}, username, pw, hebao.StaffRole(role))
+	if err != nil {
+		return fmt.Errorf("staff add: %s", hebao.ErrorOf(err).Message)
+	}
+	fmt.Fprintf(m.Stdout, "staff account %s (%s) created, id %s\n", st.Username, st.Role, st.ID)
+	return nil
+}
+
+// readPasswordLine reads one line from r, without its line ending.
+func readPasswordLine(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", errors.New("no password on standard input: give it as one line")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// devCredential is one seeded account in dev.json.
+type devCredential struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// devFile is <data-dir>/dev.json: every credential --dev seeded (SPEC §13).
+type devFile struct {
+	Admin *devCredential `json:"admin,omitempty"`
+	Agent *devCredential `json:"agent,omitempty"`
+}
+
+// seedDev makes sure there is an admin and an agent for development mode, each with
+// a random password, and writes their credentials to <dir>/dev.json (mode 0600). An
+// account that exists already is left alone, and its entry in dev.json kept.
+// It returns the file's path.
+func seedDev(ctx context.Context, staff *hebao.StaffService, dir string) (string, error) {
+	path := filepath.Join(dir, "dev.json")
+	var file devFile
+	switch b, err := os.ReadFile(path); {
+	case err == nil:
+		if err := json.Unmarshal(b, &file); err != nil {
+			return "", fmt.Errorf("dev seed: %s is not valid: %w", path, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("dev seed: %w", err)
+	}
+	by := hebao.Actor{Kind: hebao.ActorSystem, ID: "hebao serve --dev"}
+	for _, s := range []struct {
+		role  hebao.StaffRole
+		entry **devCredential
+	}{{hebao.RoleAdmin, &file.Admin}, {hebao.RoleAgent, &file.Agent}} {
+		username := string(s.role)
+		pw := randomPassword()
+		_, err := staff.Add(ctx, by, username, pw, s.role)
+		switch {
+		case err == nil:
+			*s.entry = &devCredential{Username: username, Password: pw}
+		case hebao.ErrorCode(err) != hebao.CodeConflict:
+			return "", fmt.Errorf("dev seed: %w", err)
+		}
+	}
+	b, err := json.MarshalIndent(file, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := writePrivate(path, append(b, '\n')); err != nil {
+		return "", fmt.Errorf("dev seed: %w", err)
+	}
+	return path, nil
+}
+
+// randomPassword returns 144 random bits as 24 characters of base64url.
+func randomPassword() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// writePrivate replaces the file at path with b, readable by its owner only, whole
+// or not at all.
+func writePrivate(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".dev-*.tmp") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
