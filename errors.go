@@ -85,6 +85,10 @@ var codeKinds = map[string]Kind{
 	CodeCardNumberInvalid:     KindRejected,
 	CodeCardBankUnknown:       KindRejected,
 	CodePaymentPasswordWeak:   KindRejected,
+	CodeRealNameRequired:      KindRejected,
+	CodeCardHolderMismatch:    KindRejected,
+	CodeFaceCheckFailed:       KindRejected,
+	CodeCardRequired:          KindRejected,
 }
 
 // Codes returns every public error code, sorted: the list the OpenAPI document's

@@ -64,6 +64,9 @@ type Tx interface {
 	SessionTx
 	StaffTx
 	AuditTx
+	IdentityTx
+	CardTx
+	PaymentPasswordTx
 }
 
 // CustomerTx is the part of Tx that keeps customers, their wallets and their devices.

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -57,13 +58,18 @@ func newAccounts(t *testing.T) *accounts {
 	inbox := &devInbox{}
 	otp := &hebao.OTPService{Store: st, SMS: inbox, Key: []byte("an OTP key for the http tests"), Now: c.Now}
 	staff := &hebao.StaffService{Store: st, Argon2: cheapArgon2, Now: c.Now}
+	keys := testKeyring(t)
 	a := &accounts{store: st, clock: c, inbox: inbox, cfg: Config{
 		Store: st, Dev: true, DevSMS: inbox, OTP: otp,
-		Customers: &hebao.CustomerService{Store: st, OTP: otp, Argon2: cheapArgon2, Now: c.Now},
-		Wallets:   &hebao.WalletService{Store: st, Tiers: hebao.DefaultTierLimits(), Now: c.Now},
-		Staff:     staff,
-		Audit:     &hebao.AuditService{Store: st},
-		Ledger:    st,
+		Customers:        &hebao.CustomerService{Store: st, OTP: otp, Argon2: cheapArgon2, Now: c.Now},
+		Wallets:          &hebao.WalletService{Store: st, Tiers: hebao.DefaultTierLimits(), Now: c.Now},
+		Identity:         &hebao.IdentityService{Store: st, Keys: keys, Now: c.Now},
+		Cards:            &hebao.CardService{Store: st, Keys: keys, OTP: otp, Now: c.Now},
+		Face:             &hebao.FaceService{Store: st, Keys: keys, Verifier: fakeFace{}, Now: c.Now},
+		PaymentPasswords: &hebao.PaymentPasswordService{Store: st, Keys: keys, OTP: otp, Now: c.Now},
+		Staff:            staff,
+		Audit:            &hebao.AuditService{Store: st},
+		Ledger:           st,
 	}}
 	by := hebao.Actor{Kind: hebao.ActorSystem, ID: "test"}
 	for _, s := range []struct {
@@ -103,6 +109,36 @@ func (a *accounts) register(t *testing.T, phone, device string) hebao.Registered
 		t.Fatal(err)
 	}
 	return r
+}
+
+// fakeFace matches every image but "stranger", and cannot answer for "down".
+type fakeFace struct{}
+
+func (fakeFace) Verify(_ context.Context, _, name string, image []byte) (bool, error) {
+	if name == "" {
+		return false, errors.New("fakeFace: no name")
+	}
+	switch string(image) {
+	case "stranger":
+		return false, nil
+	case "down":
+		return false, hebao.Errorf(hebao.CodeUnavailable, "the face-check service cannot answer now")
+	}
+	return true, nil
+}
+
+// testKeyring returns a new random keyring.
+func testKeyring(t *testing.T) *hebao.Keyring {
+	t.Helper()
+	raw, err := hebao.GenerateKeyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := hebao.ParseKeyring(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func bearerHeader(token string) http.Header {

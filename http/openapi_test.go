@@ -105,9 +105,18 @@ func TestOpenAPIResponses(t *testing.T) {
 	known := acct.register(t, "13700137000", "dev-a")
 	leaving := acct.register(t, "13600136000", "dev-a")  // signs out on this device
 	everyone := acct.register(t, "13500135000", "dev-a") // signs out everywhere
+	named := acct.register(t, "13300133000", "dev-a")    // real-named, then binds a card
+	bindCode := acct.code(t, "13300133000", hebao.PurposeBindCard)
+	payCode := acct.code(t, "13300133000", hebao.PurposeSetPaymentPassword)
+	resetCode := acct.code(t, "13300133000", hebao.PurposeResetPaymentPassword)
 	newPhone := acct.code(t, "13900139000", hebao.PurposeRegister)
 	takenPhone := acct.code(t, "13700137000", hebao.PurposeRegister)
 	broken := acct.cfg
+	noIdentity := acct.cfg
+	noIdentity.Identity = nil
+	noIdentity.Cards = nil
+	noIdentity.Face = nil
+	noIdentity.PaymentPasswords = nil
 	broken.Ledger = brokenLedger{}
 	tests := []struct {
 		name   string
@@ -150,6 +159,31 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "logout everywhere", cfg: acct.cfg, method: "DELETE", target: "/v1/sessions", header: bearerHeader(everyone.Token), status: 204},
 		{name: "logout everywhere, bad token", cfg: acct.cfg, method: "DELETE", target: "/v1/sessions", header: bearerHeader("hb_nope"), status: 401},
 		{name: "logout everywhere, staff token", cfg: acct.cfg, method: "DELETE", target: "/v1/sessions", header: bearerHeader(acct.admin), status: 403},
+		{name: "real name", cfg: acct.cfg, method: "POST", target: "/v1/wallet/real-name", header: authJSON(named.Token), body: realNameBody("张三", testIDNumber), status: 200},
+		{name: "real name, taken", cfg: acct.cfg, method: "POST", target: "/v1/wallet/real-name", header: authJSON(known.Token), body: realNameBody("张三", testIDNumber), status: 409},
+		{name: "real name, bad number", cfg: acct.cfg, method: "POST", target: "/v1/wallet/real-name", header: authJSON(known.Token), body: realNameBody("张三", "110105194912310021"), status: 422},
+		{name: "real name, not configured", cfg: noIdentity, method: "POST", target: "/v1/wallet/real-name", header: authJSON(known.Token), body: realNameBody("张三", testIDNumber2), status: 503},
+		{name: "bind card", cfg: acct.cfg, method: "POST", target: "/v1/cards", header: authJSON(named.Token), body: bindBody(sandboxCard, "张三", bindCode), status: 201},
+		{name: "bind card, no real name", cfg: acct.cfg, method: "POST", target: "/v1/cards", header: authJSON(known.Token), body: bindBody(sandboxCard, "张三", "123456"), status: 422},
+		{name: "bind card, cvv", cfg: acct.cfg, method: "POST", target: "/v1/cards", header: authJSON(known.Token), body: `{"cvv": "123"}`, status: 400},
+		{name: "bind card, not configured", cfg: noIdentity, method: "POST", target: "/v1/cards", header: authJSON(known.Token), body: bindBody(sandboxCard, "张三", "123456"), status: 503},
+		{name: "cards", cfg: acct.cfg, method: "GET", target: "/v1/cards", header: bearerHeader(named.Token), status: 200},
+		{name: "cards, none", cfg: acct.cfg, method: "GET", target: "/v1/cards", header: bearerHeader(known.Token), status: 200},
+		{name: "cards, no token", cfg: acct.cfg, method: "GET", target: "/v1/cards", status: 401},
+		{name: "order cards", cfg: acct.cfg, method: "PUT", target: "/v1/cards/order", header: authJSON(known.Token), body: `{"card_ids": []}`, status: 200},
+		{name: "order cards, wrong ids", cfg: acct.cfg, method: "PUT", target: "/v1/cards/order", header: authJSON(known.Token), body: `{"card_ids": ["card_x"]}`, status: 400},
+		{name: "remove card, not found", cfg: acct.cfg, method: "DELETE", target: "/v1/cards/card_x", header: bearerHeader(known.Token), status: 404},
+		{name: "remove card, staff", cfg: acct.cfg, method: "DELETE", target: "/v1/cards/card_x", header: bearerHeader(acct.agent), status: 403},
+		{name: "face check", cfg: acct.cfg, method: "POST", target: "/v1/wallet/face-verification", header: authJSON(named.Token), body: faceBody("me"), status: 200},
+		{name: "face check, failed", cfg: acct.cfg, method: "POST", target: "/v1/wallet/face-verification", header: authJSON(named.Token), body: faceBody("stranger"), status: 422},
+		{name: "face check, bad image", cfg: acct.cfg, method: "POST", target: "/v1/wallet/face-verification", header: authJSON(named.Token), body: `{"image": "%%"}`, status: 400},
+		{name: "face check, not configured", cfg: noIdentity, method: "POST", target: "/v1/wallet/face-verification", header: authJSON(named.Token), body: faceBody("me"), status: 503},
+		{name: "payment password", cfg: acct.cfg, method: "PUT", target: "/v1/wallet/payment-password", header: authJSON(named.Token), body: body(map[string]string{"password": "528471", "otp": payCode}), status: 204},
+		{name: "payment password, weak", cfg: acct.cfg, method: "PUT", target: "/v1/wallet/payment-password", header: authJSON(named.Token), body: body(map[string]string{"password": "123456", "otp": "123456"}), status: 422},
+		{name: "payment password, not configured", cfg: noIdentity, method: "PUT", target: "/v1/wallet/payment-password", header: authJSON(named.Token), body: body(map[string]string{"password": "528471", "otp": "123456"}), status: 503},
+		{name: "reset payment password", cfg: acct.cfg, method: "POST", target: "/v1/wallet/payment-password/reset", header: authJSON(named.Token), body: body(map[string]string{"password": "640193", "otp": resetCode, "id_number": testIDNumber}), status: 204},
+		{name: "reset payment password, bad id", cfg: acct.cfg, method: "POST", target: "/v1/wallet/payment-password/reset", header: authJSON(named.Token), body: body(map[string]string{"password": "640193", "otp": "123456", "id_number": "1"}), status: 422},
+		{name: "reset payment password, no body", cfg: acct.cfg, method: "POST", target: "/v1/wallet/payment-password/reset", header: authJSON(named.Token), status: 400},
 		{name: "staff login", cfg: acct.cfg, method: "POST", target: "/v1/staff/sessions", header: jsonHeader(), body: `{"username": "agent", "password": "a long staff password"}`, status: 201},
 		{name: "staff login, wrong password", cfg: acct.cfg, method: "POST", target: "/v1/staff/sessions", header: jsonHeader(), body: `{"username": "agent", "password": "wrong"}`, status: 401},
 		{name: "staff login, no body", cfg: acct.cfg, method: "POST", target: "/v1/staff/sessions", header: jsonHeader(), status: 400},

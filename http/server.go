@@ -44,6 +44,15 @@ type Config struct {
 	Customers *hebao.CustomerService
 	// Wallets shows wallets (GET /v1/wallet); nil answers 503.
 	Wallets *hebao.WalletService
+	// Identity records real names (POST /v1/wallet/real-name); nil answers 503.
+	Identity *hebao.IdentityService
+	// Cards binds, lists, orders and removes bank cards (/v1/cards); nil answers 503.
+	Cards *hebao.CardService
+	// Face runs the face check (POST /v1/wallet/face-verification); nil, or one
+	// without a verifier, answers 503.
+	Face *hebao.FaceService
+	// PaymentPasswords sets and resets payment passwords; nil answers 503.
+	PaymentPasswords *hebao.PaymentPasswordService
 	// Staff signs staff in; nil answers staff sign-in and every staff route 503.
 	Staff *hebao.StaffService
 	// Audit reads the audit log (GET /v1/admin/audit); nil answers 503.
@@ -54,19 +63,23 @@ type Config struct {
 
 // Server is the HTTP API. Build it with NewServer and serve Handler.
 type Server struct {
-	store      hebao.Store
-	log        *slog.Logger
-	metrics    *Metrics
-	dev        bool
-	minVersion version // nil: every client version is answered
-	otp        *hebao.OTPService
-	devSMS     SMSInbox // nil unless in development mode
-	customers  *hebao.CustomerService
-	wallets    *hebao.WalletService
-	staff      *hebao.StaffService
-	audit      *hebao.AuditService
-	ledger     hebao.LedgerVerifier
-	auth       *hebao.Authenticator
+	store        hebao.Store
+	log          *slog.Logger
+	metrics      *Metrics
+	dev          bool
+	minVersion   version // nil: every client version is answered
+	otp          *hebao.OTPService
+	devSMS       SMSInbox // nil unless in development mode
+	customers    *hebao.CustomerService
+	wallets      *hebao.WalletService
+	identity     *hebao.IdentityService
+	cards        *hebao.CardService
+	face         *hebao.FaceService
+	payPasswords *hebao.PaymentPasswordService
+	staff        *hebao.StaffService
+	audit        *hebao.AuditService
+	ledger       hebao.LedgerVerifier
+	auth         *hebao.Authenticator
 
 	mux     *http.ServeMux
 	routes  []string // every pattern registered, in order; the OpenAPI test walks them
@@ -84,19 +97,23 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("http: Config.DevSMS is set without Dev: the development SMS inbox would show customers' codes")
 	}
 	s := &Server{
-		store:     cfg.Store,
-		log:       cfg.Logger,
-		metrics:   cfg.Metrics,
-		dev:       cfg.Dev,
-		otp:       cfg.OTP,
-		devSMS:    cfg.DevSMS,
-		customers: cfg.Customers,
-		wallets:   cfg.Wallets,
-		staff:     cfg.Staff,
-		audit:     cfg.Audit,
-		ledger:    cfg.Ledger,
-		auth:      &hebao.Authenticator{Customers: cfg.Customers, Staff: cfg.Staff},
-		mux:       http.NewServeMux(),
+		store:        cfg.Store,
+		log:          cfg.Logger,
+		metrics:      cfg.Metrics,
+		dev:          cfg.Dev,
+		otp:          cfg.OTP,
+		devSMS:       cfg.DevSMS,
+		customers:    cfg.Customers,
+		wallets:      cfg.Wallets,
+		identity:     cfg.Identity,
+		cards:        cfg.Cards,
+		face:         cfg.Face,
+		payPasswords: cfg.PaymentPasswords,
+		staff:        cfg.Staff,
+		audit:        cfg.Audit,
+		ledger:       cfg.Ledger,
+		auth:         &hebao.Authenticator{Customers: cfg.Customers, Staff: cfg.Staff},
+		mux:          http.NewServeMux(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -140,6 +157,14 @@ func (s *Server) registerRoutes() {
 	s.handle("DELETE /v1/sessions/current", s.asCustomer(s.logout))
 	s.handle("DELETE /v1/sessions", s.asCustomer(s.logoutAll))
 	s.handle("GET /v1/wallet", s.asCustomer(s.getWallet))
+	s.handle("POST /v1/wallet/real-name", s.asCustomer(s.setRealName))
+	s.handle("POST /v1/wallet/face-verification", s.asCustomer(s.verifyFace))
+	s.handle("PUT /v1/wallet/payment-password", s.asCustomer(s.setPaymentPassword))
+	s.handle("POST /v1/wallet/payment-password/reset", s.asCustomer(s.resetPaymentPassword))
+	s.handle("POST /v1/cards", s.asCustomer(s.bindCard))
+	s.handle("GET /v1/cards", s.asCustomer(s.listCards))
+	s.handle("DELETE /v1/cards/{id}", s.asCustomer(s.removeCard))
+	s.handle("PUT /v1/cards/order", s.asCustomer(s.orderCards))
 	s.handle("POST /v1/staff/sessions", s.staffLogin)
 	s.handle("GET /v1/admin/ledger/verify", s.asStaff(hebao.RoleAdmin, s.verifyLedger))
 	s.handle("GET /v1/admin/audit", s.asStaff(hebao.RoleAdmin, s.listAudit))

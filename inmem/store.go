@@ -1,8 +1,8 @@
 // Package inmem is a hebao.Store in memory, for tests of the domain and of the HTTP
 // API that need a working database without one: every closure runs alone, all or
 // nothing, like the real store's. It keeps the rules the real schema enforces
-// (unique phones, usernames and wallets per customer), and nothing survives the
-// process. Never use it for real money.
+// (unique phones, usernames, wallets per customer, ID numbers and cards per
+// customer), and nothing survives the process. Never use it for real money.
 package inmem
 
 import (
@@ -42,6 +42,9 @@ type data struct {
 	staff         map[string]hebao.Staff        // by id
 	staffSessions map[string]hebao.StaffSession // by id
 	audit         []hebao.AuditRecord
+	identities    map[string]hebao.Identity        // by customer id
+	cards         map[string]hebao.Card            // by id
+	payPasswords  map[string]hebao.PaymentPassword // by wallet id
 }
 
 type storedReply struct {
@@ -60,6 +63,8 @@ func newData() *data {
 		customers: map[string]hebao.Customer{}, wallets: map[string]hebao.Wallet{},
 		devices: map[[2]string]hebao.Device{}, sessions: map[string]hebao.Session{},
 		staff: map[string]hebao.Staff{}, staffSessions: map[string]hebao.StaffSession{},
+		identities: map[string]hebao.Identity{}, cards: map[string]hebao.Card{},
+		payPasswords: map[string]hebao.PaymentPassword{},
 	}
 }
 
@@ -80,6 +85,9 @@ func (d *data) clone() *data {
 	c.staff = maps.Clone(d.staff)
 	c.staffSessions = maps.Clone(d.staffSessions)
 	c.audit = slices.Clone(d.audit)
+	c.identities = maps.Clone(d.identities)
+	c.cards = maps.Clone(d.cards)
+	c.payPasswords = maps.Clone(d.payPasswords)
 	return &c
 }
 

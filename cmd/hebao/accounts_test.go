@@ -144,6 +144,77 @@ func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
 	c.call("POST", "/v1/sessions", "", body("phone", phone, "password", password, "device_id", "phone-2", "otp", login), 201, &in)
 	c.call("POST", "/v1/sessions", "", body("phone", phone, "password", "not the password", "device_id", "phone-2"), 401, nil)
 
+	// Real name: tier 3, and one person holds one wallet.
+	const idNumber = "11010519491231002X"
+	var named struct {
+		WalletID string `json:"wallet_id"`
+		Tier     int    `json:"tier"`
+	}
+	c.call("POST", "/v1/wallet/real-name", in.Token, body("name", "张三", "id_number", "110105194912310021"), 422, &p)
+	if p.Code != "id_number_invalid" {
+		t.Errorf("bad check digit: %+v", p)
+	}
+	c.call("POST", "/v1/wallet/real-name", in.Token, body("name", "张三", "id_number", idNumber), 200, &named)
+	c.call("GET", "/v1/wallet", in.Token, "", 200, &w)
+	if named.WalletID != reg.WalletID || named.Tier != 3 || w.Tier != 3 {
+		t.Errorf("after real name: %+v, wallet tier %d; want tier 3", named, w.Tier)
+	}
+	const phoneB = "13900139000"
+	var regB struct {
+		Token string `json:"token"`
+	}
+	c.call("POST", "/v1/customers", "", body("phone", phoneB, "otp", c.code(phoneB, "register"), "password", password, "device_id", "phone-b"), 201, &regB)
+	c.call("POST", "/v1/wallet/real-name", regB.Token, body("name", "张三", "id_number", idNumber), 409, &p)
+	if p.Code != "conflict" {
+		t.Errorf("a second wallet for one ID number: %+v", p)
+	}
+
+	// A sandbox card in the holder's name; B gets 404 for A's card.
+	const cardNumber = "6222026000001234"
+	var card struct {
+		ID     string `json:"id"`
+		Masked string `json:"masked_number"`
+	}
+	c.call("POST", "/v1/cards", in.Token, body("card_number", cardNumber, "holder_name", "张三", "otp", c.code(phone, "bind_card")), 201, &card)
+	if card.Masked != "6222 02** **** 1234" {
+		t.Errorf("card %+v", card)
+	}
+	var cards struct {
+		Cards []struct{ ID string } `json:"cards"`
+	}
+	c.call("GET", "/v1/cards", in.Token, "", 200, &cards)
+	if len(cards.Cards) != 1 || cards.Cards[0].ID != card.ID {
+		t.Errorf("cards %+v", cards)
+	}
+	c.call("GET", "/v1/cards", regB.Token, "", 200, &cards)
+	if len(cards.Cards) != 0 {
+		t.Errorf("B sees cards %+v", cards)
+	}
+	c.call("DELETE", "/v1/cards/"+card.ID, regB.Token, "", 404, nil)
+	c.call("POST", "/v1/cards", in.Token, `{"card_number": "6222026000005672", "holder_name": "张三", "otp": "123456", "cvv": "123"}`, 400, nil)
+	c.call("GET", "/v1/cards", in.Token, "", 200, &cards)
+	if len(cards.Cards) != 1 {
+		t.Errorf("a request with a CVV stored a card: %+v", cards)
+	}
+
+	// The face check with the development verifier: tier 2.
+	if !strings.Contains(s.stdout.String(), "face check       development verifier") {
+		t.Errorf("the startup text does not say the face check is the development verifier:\n%s", s.stdout)
+	}
+	c.call("POST", "/v1/wallet/face-verification", in.Token, `{"image": "aGViYW8gZmFjZQ=="}`, 200, nil)
+	c.call("GET", "/v1/wallet", in.Token, "", 200, &w)
+	if w.Tier != 2 {
+		t.Errorf("tier after the face check: %d, want 2", w.Tier)
+	}
+
+	// The payment password.
+	const payPassword = "528471"
+	c.call("PUT", "/v1/wallet/payment-password", in.Token, body("password", "123456", "otp", "123456"), 422, &p)
+	if p.Code != "payment_password_weak" {
+		t.Errorf("a weak payment password: %+v", p)
+	}
+	c.call("PUT", "/v1/wallet/payment-password", in.Token, body("password", payPassword, "otp", c.code(phone, "set_payment_password")), 204, nil)
+
 	// Staff: the seeded credentials, private to their owner.
 	devPath := filepath.Join(dir, "dev.json")
 	if !strings.Contains(s.stdout.String(), devPath) {
@@ -175,8 +246,8 @@ func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
 		Accounts int64 `json:"accounts"`
 	}
 	c.call("GET", "/v1/admin/ledger/verify", admin, "", 200, &report)
-	if !report.OK || report.Accounts != 3 {
-		t.Errorf("verify: %+v, want ok with the wallet's 3 accounts", report)
+	if !report.OK || report.Accounts != 6 {
+		t.Errorf("verify: %+v, want ok with the two wallets' 3 accounts each", report)
 	}
 	var audit struct {
 		Items []struct {
@@ -207,9 +278,18 @@ func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
 		"a customer token":        in.Token,
 		"a staff token":           admin,
 		"an SMS code":             "验证码 " + login,
+		"the ID number":           idNumber,
+		"the real name":           "张三",
+		"the card number":         cardNumber,
+		"the refused card number": "6222026000005672",
+		"the CVV field":           `"cvv"`,
+		"the payment password":    payPassword,
 	}
 	for what, secret := range secrets {
-		if strings.Contains(s.stderr.String(), secret) {
+		// Digits-only secrets must stand alone: log timestamps and durations are long
+		// runs of digits that may contain any six by chance.
+		re := regexp.MustCompile(`(^|[^0-9])` + regexp.QuoteMeta(secret) + `([^0-9]|$)`)
+		if re.MatchString(s.stderr.String()) {
 			t.Errorf("the log shows %s", what)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/hebaopay/hebao"
 )
 
 // keySize is the size of every secret key: 256 bits.
@@ -79,6 +81,12 @@ func createKeyFile(path string) error {
 	if err != nil {
 		return err
 	}
+	return writeNewSecretFile(path, b)
+}
+
+// writeNewSecretFile writes b and a newline to path, readable by its owner only,
+// unless path exists already, which it leaves as it is.
+func writeNewSecretFile(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create key file: %w", err)
@@ -129,4 +137,45 @@ func keyFileWarning(path string) string {
 		return fmt.Sprintf("warning: key file %s can be read by other users (mode %04o); run chmod 600 on it", path, fi.Mode().Perm())
 	}
 	return ""
+}
+
+// devCardKeyFile is the name of the development card keyring in the data dir.
+const devCardKeyFile = "card-keys.json"
+
+// cardKeyFlagHelp is the help text of --card-key-file.
+const cardKeyFlagHelp = "the keyring that encrypts card and ID numbers (JSON: current, keys, lookup_key); required without --dev"
+
+// loadCardKeyring reads the keyring that seals card numbers, ID numbers and real
+// names and keys their lookups (SPEC §6), from path. Without a path, development
+// mode uses <data-dir>/card-keys.json, generating it the first time; anything else
+// is refused, so a production server never runs on a key it made up itself. It
+// returns the keyring and the file it came from.
+func loadCardKeyring(path string, dev bool, dataDir string) (*hebao.Keyring, string, error) {
+	if path == "" {
+		if !dev {
+			return nil, "", errors.New("serve needs the card keyring, which encrypts card and ID numbers: " +
+				"give its file with --card-key-file or HEBAO_CARD_KEY_FILE " +
+				`(JSON {"current": "k1", "keys": {"k1": "<32 bytes, base64>"}, "lookup_key": "<32 bytes, base64>"}, mode 0600), ` +
+				"or use --dev for a development key generated into the data dir")
+		}
+		path = filepath.Join(dataDir, devCardKeyFile)
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			b, err := hebao.GenerateKeyring()
+			if err != nil {
+				return nil, "", err
+			}
+			if err := writeNewSecretFile(path, b); err != nil {
+				return nil, "", fmt.Errorf("create the development card keyring: %w", err)
+			}
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read the card keyring (--card-key-file): %w", err)
+	}
+	k, err := hebao.ParseKeyring(b)
+	if err != nil {
+		return nil, "", fmt.Errorf("card keyring %s: %w", path, err)
+	}
+	return k, path, nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,12 +60,16 @@ type server struct {
 	stop   func() error
 }
 
-// startServer runs `hebao serve` on 127.0.0.1:0 until stop is called.
+// startServer runs `hebao serve` on 127.0.0.1:0 until stop is called; without
+// --dev it gives a new card keyring unless args name one.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan string, 1)
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	if !slices.Contains(args, "--dev") && !slices.Contains(args, "--card-key-file") {
+		args = append(args, "--card-key-file", cardKeyFile(t))
+	}
 	m := &Main{Stdout: stdout, Stderr: stderr, Getenv: func(string) string { return "" }, Listening: listening}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()

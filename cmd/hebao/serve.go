@@ -27,22 +27,37 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	var (
 		f          storeFlags
 		sf         smsFlags
+		ff         faceFlags
 		addr       string
 		dev        bool
 		minVersion string
+		cardKeys   string
 	)
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 	f.register(flags, m.Getenv)
 	flags.StringVar(&addr, "addr", envOr(m.Getenv, "HEBAO_ADDR", "127.0.0.1:8080"), "the address to listen on")
 	flags.BoolVar(&dev, "dev", false, "development mode: never with real money")
 	flags.StringVar(&minVersion, "min-client-version", m.Getenv("HEBAO_MIN_CLIENT_VERSION"), "answer 426 to clients whose X-Client-Version is older")
+	flags.StringVar(&cardKeys, "card-key-file", m.Getenv("HEBAO_CARD_KEY_FILE"), cardKeyFlagHelp)
 	sf.register(flags, m.Getenv)
+	ff.register(flags, m.Getenv)
 	if help, err := m.parse(flags, args); help || err != nil {
 		return err
 	}
 	smsOut, err := m.smsGateway(sf, dev, m.Stdout)
 	if err != nil {
 		return err
+	}
+	verifier, faceText, err := m.faceVerifier(ff, dev)
+	if err != nil {
+		return err
+	}
+	keyring, keyringPath, err := loadCardKeyring(cardKeys, dev, f.dataDir)
+	if err != nil {
+		return err
+	}
+	if w := keyFileWarning(keyringPath); w != "" {
+		fmt.Fprintln(m.Stderr, w)
 	}
 
 	log := newLogger(m.Stderr, dev)
@@ -70,6 +85,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		OTP:              otp,
 		Customers:        &hebao.CustomerService{Store: db, OTP: otp},
 		Wallets:          &hebao.WalletService{Store: db, Tiers: hebao.DefaultTierLimits()},
+		Identity:         &hebao.IdentityService{Store: db, Keys: keyring},
+		Cards:            &hebao.CardService{Store: db, Keys: keyring, OTP: otp},
+		Face:             &hebao.FaceService{Store: db, Keys: keyring, Verifier: verifier},
+		PaymentPasswords: &hebao.PaymentPasswordService{Store: db, Keys: keyring, OTP: otp},
 		Staff:            staff,
 		Audit:            &hebao.AuditService{Store: db},
 		Ledger:           db,
@@ -105,7 +124,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	m.greet(ln.Addr().String(), f, devCredentials, smsOut)
+	m.greet(ln.Addr().String(), f, greeting{cardKeys: keyringPath, face: faceText, devCredentials: devCredentials}, smsOut)
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("dev", dev))
 	if m.Listening != nil {
 		select {
@@ -134,9 +153,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-// greet tells the person who started the server where to find it. devCredentials
-// is the dev.json of development mode, "" otherwise.
-func (m *Main) greet(addr string, f storeFlags, devCredentials string, sms smsSetup) {
+// greeting is what the startup text says beside the flags: the card keyring's file,
+// the face verifier, and dev.json in development mode ("" otherwise).
+type greeting struct {
+	cardKeys, face, devCredentials string
+}
+
+// greet tells the person who started the server where to find it.
+func (m *Main) greet(addr string, f storeFlags, g greeting, sms smsSetup) {
 	base := "http://" + browsable(addr)
 	w := m.Stdout
 	fmt.Fprintf(w, "Hebao is running at %s\n\n", base)
@@ -145,9 +169,11 @@ func (m *Main) greet(addr string, f storeFlags, devCredentials string, sms smsSe
 	fmt.Fprintf(w, "  metrics          %s/metrics\n", base)
 	fmt.Fprintf(w, "  database         %s\n", f.describe())
 	fmt.Fprintf(w, "  key file         %s (back it up: without it `hebao verify` cannot prove the ledger)\n", f.keyPath())
+	fmt.Fprintf(w, "  card keyring     %s (back it up: without it no card or ID number can be read)\n", g.cardKeys)
 	fmt.Fprintf(w, "  %s\n", sms.describe(base))
-	if devCredentials != "" {
-		fmt.Fprintf(w, "  dev credentials  %s (the seeded admin and agent; sign in with POST %s/v1/staff/sessions)\n", devCredentials, base)
+	fmt.Fprintf(w, "  face check       %s\n", g.face)
+	if g.devCredentials != "" {
+		fmt.Fprintf(w, "  dev credentials  %s (the seeded admin and agent; sign in with POST %s/v1/staff/sessions)\n", g.devCredentials, base)
 		fmt.Fprintf(w, "\nDevelopment mode is on: for trying Hebao out, never for real money.\n")
 	}
 	fmt.Fprintf(w, "\nPress Ctrl+C to stop.\n")

@@ -40,6 +40,9 @@ func TestServeWithoutDev(t *testing.T) {
 			t.Errorf("%s %s: %d %s, want %d %s %q", tt.method, tt.path, resp.StatusCode, body, tt.status, tt.code, tt.detail)
 		}
 	}
+	if out := s.stdout.String(); !strings.Contains(out, "face check       none: POST /v1/wallet/face-verification answers 503") {
+		t.Errorf("the startup text does not say there is no face check:\n%s", out)
+	}
 	if resp, _ := s.do(t, "GET", "/readyz", nil, ""); resp.StatusCode != 200 {
 		t.Errorf("readyz: %d", resp.StatusCode)
 	}
