@@ -86,6 +86,7 @@ var codeKinds = map[string]Kind{
 	CodeCardBankUnknown:       KindRejected,
 	CodePaymentPasswordWeak:   KindRejected,
 	CodeRealNameRequired:      KindRejected,
+	CodeWalletNotEmpty:        KindRejected,
 	CodeCardHolderMismatch:    KindRejected,
 	CodeFaceCheckFailed:       KindRejected,
 	CodeCardRequired:          KindRejected,

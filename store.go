@@ -79,6 +79,11 @@ type CustomerTx interface {
 	CreateWallet(ctx context.Context, w Wallet) error
 	// WalletByCustomer returns the customer's wallet; not_found if none.
 	WalletByCustomer(ctx context.Context, customerID string) (Wallet, error)
+	// WalletByID returns the wallet with this id; not_found if none.
+	WalletByID(ctx context.Context, id string) (Wallet, error)
+	// SetWalletStatus sets the status of the wallet with the given id; not_found if
+	// there is none.
+	SetWalletStatus(ctx context.Context, walletID string, status WalletStatus) error
 	// AddDevice records a device as known for its customer; adding a known device
 	// again changes nothing.
 	AddDevice(ctx context.Context, d Device) error

@@ -67,6 +67,7 @@ func newAccounts(t *testing.T) *accounts {
 		Cards:            &hebao.CardService{Store: st, Keys: keys, OTP: otp, Now: c.Now},
 		Face:             &hebao.FaceService{Store: st, Keys: keys, Verifier: fakeFace{}, Now: c.Now},
 		PaymentPasswords: &hebao.PaymentPasswordService{Store: st, Keys: keys, OTP: otp, Now: c.Now},
+		WalletStatus:     &hebao.WalletStatusService{Store: st, Keys: keys, OTP: otp, Now: c.Now},
 		Staff:            staff,
 		Audit:            &hebao.AuditService{Store: st},
 		Ledger:           st,

@@ -105,7 +105,11 @@ func TestOpenAPIResponses(t *testing.T) {
 	known := acct.register(t, "13700137000", "dev-a")
 	leaving := acct.register(t, "13600136000", "dev-a")  // signs out on this device
 	everyone := acct.register(t, "13500135000", "dev-a") // signs out everywhere
-	named := acct.register(t, "13300133000", "dev-a")    // real-named, then binds a card
+	freezer := acct.register(t, "13200132000", "dev-a")  // freezes its own wallet
+	closer := acct.register(t, "13100131000", "dev-a")   // closes its own wallet
+	unfreezeCode := acct.code(t, "13200132000", hebao.PurposeUnfreeze)
+	noWallet, noCustomer := hebao.NewID("wal"), hebao.NewID("cus")
+	named := acct.register(t, "13300133000", "dev-a") // real-named, then binds a card
 	bindCode := acct.code(t, "13300133000", hebao.PurposeBindCard)
 	payCode := acct.code(t, "13300133000", hebao.PurposeSetPaymentPassword)
 	resetCode := acct.code(t, "13300133000", hebao.PurposeResetPaymentPassword)
@@ -197,6 +201,40 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "audit, bad limit", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit?limit=101", header: bearerHeader(acct.admin), status: 400},
 		{name: "audit, bad cursor", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit?cursor=x", header: bearerHeader(acct.admin), status: 400},
 		{name: "audit, customer", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit", header: bearerHeader(known.Token), status: 403},
+		{name: "freeze", cfg: acct.cfg, method: "POST", target: "/v1/wallet/freeze", header: authJSON(freezer.Token), body: `{"reason": "lost my card"}`, status: 200},
+		{name: "freeze again", cfg: acct.cfg, method: "POST", target: "/v1/wallet/freeze", header: authJSON(freezer.Token), body: `{"reason": "again"}`, status: 409},
+		{name: "freeze, no token", cfg: acct.cfg, method: "POST", target: "/v1/wallet/freeze", header: jsonHeader(), body: `{"reason": "x"}`, status: 401},
+		{name: "freeze by phone, wrong code", cfg: acct.cfg, method: "POST", target: "/v1/wallet/freeze", header: jsonHeader(), body: `{"phone": "13700137000", "otp": "123456", "reason": "phone stolen"}`, status: 422},
+		{name: "freeze by phone, bad phone", cfg: acct.cfg, method: "POST", target: "/v1/wallet/freeze", header: jsonHeader(), body: `{"phone": "1", "otp": "123456", "reason": "x"}`, status: 400},
+		{name: "freeze, staff token", cfg: acct.cfg, method: "POST", target: "/v1/wallet/freeze", header: authJSON(acct.agent), body: `{"reason": "x"}`, status: 403},
+		{name: "unfreeze, no real name", cfg: acct.cfg, method: "POST", target: "/v1/wallet/unfreeze", header: authJSON(freezer.Token), body: body(map[string]string{"otp": unfreezeCode, "id_number": testIDNumber2}), status: 422},
+		{name: "unfreeze, no token", cfg: acct.cfg, method: "POST", target: "/v1/wallet/unfreeze", header: jsonHeader(), body: `{}`, status: 401},
+		{name: "unfreeze, no body", cfg: acct.cfg, method: "POST", target: "/v1/wallet/unfreeze", header: authJSON(freezer.Token), status: 400},
+		{name: "close", cfg: acct.cfg, method: "POST", target: "/v1/wallet/close", header: bearerHeader(closer.Token), status: 200},
+		{name: "close, signed out", cfg: acct.cfg, method: "POST", target: "/v1/wallet/close", header: bearerHeader(closer.Token), status: 401},
+		{name: "close, staff token", cfg: acct.cfg, method: "POST", target: "/v1/wallet/close", header: bearerHeader(acct.admin), status: 403},
+		{name: "agent find", cfg: acct.cfg, method: "GET", target: "/v1/agent/customers?phone=13300133000", header: bearerHeader(acct.agent), status: 200},
+		{name: "agent find, none", cfg: acct.cfg, method: "GET", target: "/v1/agent/customers?phone=13000130000", header: bearerHeader(acct.agent), status: 404},
+		{name: "agent find, bad phone", cfg: acct.cfg, method: "GET", target: "/v1/agent/customers?phone=x", header: bearerHeader(acct.admin), status: 400},
+		{name: "agent find, customer", cfg: acct.cfg, method: "GET", target: "/v1/agent/customers?phone=13700137000", header: bearerHeader(known.Token), status: 403},
+		{name: "agent find, no token", cfg: acct.cfg, method: "GET", target: "/v1/agent/customers?phone=13700137000", status: 401},
+		{name: "agent customer", cfg: acct.cfg, method: "GET", target: "/v1/agent/customers/" + known.Customer.ID, header: bearerHeader(acct.agent), status: 200},
+		{name: "agent customer, malformed", cfg: acct.cfg, method: "GET", target: "/v1/agent/customers/cus_x", header: bearerHeader(acct.agent), status: 400},
+		{name: "agent customer, unknown", cfg: acct.cfg, method: "GET", target: "/v1/agent/customers/" + noCustomer, header: bearerHeader(acct.agent), status: 404},
+		{name: "agent freeze", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + known.Wallet.ID + "/freeze", header: authJSON(acct.agent), body: `{"reason": "customer called: phone stolen"}`, status: 200},
+		{name: "agent freeze again", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + known.Wallet.ID + "/freeze", header: authJSON(acct.agent), body: `{"reason": "again"}`, status: 409},
+		{name: "agent freeze, no reason", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + known.Wallet.ID + "/freeze", header: authJSON(acct.agent), body: `{}`, status: 400},
+		{name: "agent freeze, unknown", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + noWallet + "/freeze", header: authJSON(acct.agent), body: `{"reason": "x"}`, status: 404},
+		{name: "agent freeze, customer", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + known.Wallet.ID + "/freeze", header: authJSON(known.Token), body: `{"reason": "x"}`, status: 403},
+		{name: "agent unfreeze", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + known.Wallet.ID + "/unfreeze", header: authJSON(acct.agent), body: `{"identity_check": "answered the three security questions"}`, status: 200},
+		{name: "agent unfreeze again", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + known.Wallet.ID + "/unfreeze", header: authJSON(acct.agent), body: `{"identity_check": "again"}`, status: 409},
+		{name: "agent unfreeze, malformed", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/wal_x/unfreeze", header: authJSON(acct.agent), body: `{"identity_check": "x"}`, status: 400},
+		{name: "set tier", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + known.Wallet.ID + "/tier", header: authJSON(acct.admin), body: `{"tier": 1}`, status: 200},
+		{name: "set tier, bad tier", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + known.Wallet.ID + "/tier", header: authJSON(acct.admin), body: `{"tier": 5}`, status: 400},
+		{name: "set tier, unknown", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + noWallet + "/tier", header: authJSON(acct.admin), body: `{"tier": 2}`, status: 404},
+		{name: "set tier, agent", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + known.Wallet.ID + "/tier", header: authJSON(acct.agent), body: `{"tier": 1}`, status: 403},
+		{name: "set tier, customer", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + known.Wallet.ID + "/tier", header: authJSON(known.Token), body: `{"tier": 1}`, status: 403},
+		{name: "set tier, no token", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + known.Wallet.ID + "/tier", header: jsonHeader(), body: `{"tier": 1}`, status: 401},
 	}
 	hit := map[string]bool{}
 	routes := newTestServer(t, full(nil)).routes

@@ -53,6 +53,9 @@ type Config struct {
 	Face *hebao.FaceService
 	// PaymentPasswords sets and resets payment passwords; nil answers 503.
 	PaymentPasswords *hebao.PaymentPasswordService
+	// WalletStatus freezes, unfreezes and closes wallets and sets tiers, and looks
+	// customers up for agents; nil answers those routes 503.
+	WalletStatus *hebao.WalletStatusService
 	// Staff signs staff in; nil answers staff sign-in and every staff route 503.
 	Staff *hebao.StaffService
 	// Audit reads the audit log (GET /v1/admin/audit); nil answers 503.
@@ -79,6 +82,7 @@ type Server struct {
 	staff        *hebao.StaffService
 	audit        *hebao.AuditService
 	ledger       hebao.LedgerVerifier
+	walletStatus *hebao.WalletStatusService
 	auth         *hebao.Authenticator
 
 	mux     *http.ServeMux
@@ -112,6 +116,7 @@ func NewServer(cfg Config) (*Server, error) {
 		staff:        cfg.Staff,
 		audit:        cfg.Audit,
 		ledger:       cfg.Ledger,
+		walletStatus: cfg.WalletStatus,
 		auth:         &hebao.Authenticator{Customers: cfg.Customers, Staff: cfg.Staff},
 		mux:          http.NewServeMux(),
 	}
@@ -161,6 +166,9 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/wallet/face-verification", s.asCustomer(s.verifyFace))
 	s.handle("PUT /v1/wallet/payment-password", s.asCustomer(s.setPaymentPassword))
 	s.handle("POST /v1/wallet/payment-password/reset", s.asCustomer(s.resetPaymentPassword))
+	s.handle("POST /v1/wallet/freeze", s.freezeWallet)
+	s.handle("POST /v1/wallet/unfreeze", s.asCustomer(s.unfreezeWallet))
+	s.handle("POST /v1/wallet/close", s.asCustomer(s.closeWallet))
 	s.handle("POST /v1/cards", s.asCustomer(s.bindCard))
 	s.handle("GET /v1/cards", s.asCustomer(s.listCards))
 	s.handle("DELETE /v1/cards/{id}", s.asCustomer(s.removeCard))
@@ -168,6 +176,11 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/staff/sessions", s.staffLogin)
 	s.handle("GET /v1/admin/ledger/verify", s.asStaff(hebao.RoleAdmin, s.verifyLedger))
 	s.handle("GET /v1/admin/audit", s.asStaff(hebao.RoleAdmin, s.listAudit))
+	s.handle("GET /v1/agent/customers", s.asStaff(hebao.RoleAgent, s.agentFindCustomer))
+	s.handle("GET /v1/agent/customers/{id}", s.asStaff(hebao.RoleAgent, s.agentGetCustomer))
+	s.handle("POST /v1/agent/wallets/{id}/freeze", s.asStaff(hebao.RoleAgent, s.agentFreeze))
+	s.handle("POST /v1/agent/wallets/{id}/unfreeze", s.asStaff(hebao.RoleAgent, s.agentUnfreeze))
+	s.handle("POST /v1/admin/wallets/{id}/tier", s.asStaff(hebao.RoleAdmin, s.adminSetTier))
 }
 
 // handlerFunc is the shape of every handler: it writes a success itself and returns

@@ -264,6 +264,87 @@ func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
 	if !found {
 		t.Errorf("the audit log does not show the registration: %+v", audit.Items)
 	}
+
+	// Stop-payment: the customer freezes the wallet, then unfreezes it with a code
+	// and the ID number.
+	var st struct {
+		WalletID string `json:"wallet_id"`
+		Status   string `json:"status"`
+		Tier     int    `json:"tier"`
+	}
+	c.call("POST", "/v1/wallet/freeze", in.Token, body("reason", "lost my bank card"), 200, &st)
+	c.call("GET", "/v1/wallet", in.Token, "", 200, &w)
+	if st.Status != "frozen" || w.Status != "frozen" {
+		t.Errorf("after freezing: %+v, wallet %+v", st, w)
+	}
+	c.call("POST", "/v1/wallet/freeze", in.Token, body("reason", "again"), 409, nil)
+	c.call("POST", "/v1/wallet/unfreeze", in.Token, body("otp", c.code(phone, "unfreeze"), "id_number", idNumber), 200, &st)
+	c.call("GET", "/v1/wallet", in.Token, "", 200, &w)
+	if st.Status != "active" || w.Status != "active" {
+		t.Errorf("after unfreezing: %+v, wallet %+v", st, w)
+	}
+
+	// Customer service: an agent finds the customer by phone, freezes and
+	// unfreezes; an admin sets the tier.
+	var found2 struct {
+		ID     string `json:"id"`
+		Wallet struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+			Tier   int    `json:"tier"`
+		} `json:"wallet"`
+		Cards []struct {
+			Masked string `json:"masked_number"`
+		} `json:"cards"`
+	}
+	c.call("GET", "/v1/agent/customers?phone="+phone, agent, "", 200, &found2)
+	if found2.ID != reg.CustomerID || found2.Wallet.ID != reg.WalletID || len(found2.Cards) != 1 || strings.Contains(found2.Cards[0].Masked, cardNumber) {
+		t.Errorf("agent look-up: %+v", found2)
+	}
+	c.call("GET", "/v1/agent/customers?phone="+phone, in.Token, "", 403, nil)
+	c.call("GET", "/v1/agent/customers/"+reg.CustomerID, agent, "", 200, nil)
+	wallet := "/v1/agent/wallets/" + reg.WalletID
+	c.call("POST", wallet+"/freeze", agent, body("reason", "customer called: phone stolen"), 200, &st)
+	c.call("GET", "/v1/wallet", in.Token, "", 200, &w)
+	if w.Status != "frozen" {
+		t.Errorf("after the agent froze it: %+v", w)
+	}
+	c.call("POST", wallet+"/unfreeze", agent, body("identity_check", "answered security questions; ID photo matched"), 200, &st)
+	if st.Status != "active" {
+		t.Errorf("after the agent unfroze it: %+v", st)
+	}
+	c.call("POST", "/v1/admin/wallets/"+reg.WalletID+"/tier", agent, `{"tier": 1}`, 403, nil)
+	c.call("POST", "/v1/admin/wallets/"+reg.WalletID+"/tier", admin, `{"tier": 1}`, 200, &st)
+	c.call("GET", "/v1/wallet", in.Token, "", 200, &w)
+	if st.Tier != 1 || w.Tier != 1 {
+		t.Errorf("after setting tier 1: %+v, wallet %+v", st, w)
+	}
+	var log struct {
+		Items []struct {
+			Action string `json:"action"`
+			Actor  struct {
+				Kind string `json:"kind"`
+			} `json:"actor"`
+			RequestID string            `json:"request_id"`
+			Detail    map[string]string `json:"detail"`
+		} `json:"items"`
+	}
+	c.call("GET", "/v1/admin/audit?limit=100", admin, "", 200, &log)
+	seen := map[string]bool{}
+	for _, it := range log.Items {
+		seen[it.Action+" "+it.Actor.Kind+" "+it.RequestID] = true
+	}
+	for _, want := range []string{
+		"wallet.freeze customer e2e-v1-wallet-freeze",
+		"wallet.unfreeze customer e2e-v1-wallet-unfreeze",
+		"wallet.freeze staff e2e-v1-agent-wallets-" + reg.WalletID + "-freeze",
+		"wallet.unfreeze staff e2e-v1-agent-wallets-" + reg.WalletID + "-unfreeze",
+		"wallet.tier staff e2e-v1-admin-wallets-" + reg.WalletID + "-tier",
+	} {
+		if !seen[want] {
+			t.Errorf("the audit log does not show %q: %+v", want, log.Items)
+		}
+	}
 	c.call("GET", "/v1/admin/audit", in.Token, "", 403, nil)
 	c.call("GET", "/v1/admin/ledger/verify", agent, "", 403, nil)
 	c.call("GET", "/v1/admin/audit", "", "", 401, nil)

@@ -89,6 +89,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Cards:            &hebao.CardService{Store: db, Keys: keyring, OTP: otp},
 		Face:             &hebao.FaceService{Store: db, Keys: keyring, Verifier: verifier},
 		PaymentPasswords: &hebao.PaymentPasswordService{Store: db, Keys: keyring, OTP: otp},
+		WalletStatus:     &hebao.WalletStatusService{Store: db, Keys: keyring, OTP: otp},
 		Staff:            staff,
 		Audit:            &hebao.AuditService{Store: db},
 		Ledger:           db,
