@@ -26,11 +26,7 @@ func (s *Server) setRealName(w http.ResponseWriter, r *http.Request, sess hebao.
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, struct {
-		WalletID string `json:"wallet_id"`
-		Tier     int    `json:"tier"`
-	}{wal.ID, wal.Tier})
+	return writeTier(w, wal)
 }
 
 // verifyFace checks the caller's face and raises the wallet to tier 2:
@@ -56,11 +52,7 @@ func (s *Server) verifyFace(w http.ResponseWriter, r *http.Request, sess hebao.S
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, struct {
-		WalletID string `json:"wallet_id"`
-		Tier     int    `json:"tier"`
-	}{wal.ID, wal.Tier})
+	return writeTier(w, wal)
 }
 
 // setPaymentPassword sets the caller's payment password: PUT
@@ -108,4 +100,13 @@ func (s *Server) resetPaymentPassword(w http.ResponseWriter, r *http.Request, se
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// writeTier answers a step that changed the wallet's tier: 200 {wallet_id, tier}.
+func writeTier(w http.ResponseWriter, wal hebao.Wallet) error {
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, struct {
+		WalletID string `json:"wallet_id"`
+		Tier     int    `json:"tier"`
+	}{wal.ID, wal.Tier})
 }

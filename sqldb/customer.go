@@ -74,22 +74,13 @@ func (t *tx) WalletByCustomer(_ context.Context, customerID string) (hebao.Walle
 	if err := t.check(); err != nil {
 		return hebao.Wallet{}, err
 	}
-	var (
-		w                         hebao.Wallet
-		status                    string
-		tier, acct, promo, points int64
-		created                   int64
-	)
-	err := t.queryRow(walletByCustomer, customerID).Scan(&w.ID, &w.CustomerID, &status, &tier, &acct, &promo, &points, &created)
+	w, err := scanWallet(t.queryRow(walletByCustomer, customerID))
 	if isNoRows(err) {
 		return hebao.Wallet{}, hebao.Errorf(hebao.CodeNotFound, "this customer has no wallet")
 	}
 	if err != nil {
 		return hebao.Wallet{}, fmt.Errorf("read wallet: %w", err)
 	}
-	w.Status, w.Tier = hebao.WalletStatus(status), int(tier)
-	w.Account, w.PromoAccount, w.PointsAccount = hebao.AccountID(acct), hebao.AccountID(promo), hebao.AccountID(points)
-	w.CreatedAt = time.UnixMicro(created).UTC()
 	return w, nil
 }
 
@@ -138,4 +129,21 @@ func (t *tx) Outflows(_ context.Context, account hebao.AccountID, since time.Tim
 		return nil, fmt.Errorf("read outflows: %w", err)
 	}
 	return out, nil
+}
+
+// scanWallet reads one row of the columns walletByID and walletByCustomer select.
+func scanWallet(row scanner) (hebao.Wallet, error) {
+	var (
+		w                         hebao.Wallet
+		status                    string
+		tier, acct, promo, points int64
+		created                   int64
+	)
+	if err := row.Scan(&w.ID, &w.CustomerID, &status, &tier, &acct, &promo, &points, &created); err != nil {
+		return w, err
+	}
+	w.Status, w.Tier = hebao.WalletStatus(status), int(tier)
+	w.Account, w.PromoAccount, w.PointsAccount = hebao.AccountID(acct), hebao.AccountID(promo), hebao.AccountID(points)
+	w.CreatedAt = time.UnixMicro(created).UTC()
+	return w, nil
 }

@@ -3,7 +3,6 @@ package sqldb
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/hebaopay/hebao"
 )
@@ -20,22 +19,13 @@ func (t *tx) WalletByID(_ context.Context, id string) (hebao.Wallet, error) {
 	if err := t.check(); err != nil {
 		return hebao.Wallet{}, err
 	}
-	var (
-		w                         hebao.Wallet
-		status                    string
-		tier, acct, promo, points int64
-		created                   int64
-	)
-	err := t.queryRow(walletByID, id).Scan(&w.ID, &w.CustomerID, &status, &tier, &acct, &promo, &points, &created)
+	w, err := scanWallet(t.queryRow(walletByID, id))
 	if isNoRows(err) {
 		return hebao.Wallet{}, hebao.Errorf(hebao.CodeNotFound, "no such wallet")
 	}
 	if err != nil {
 		return hebao.Wallet{}, fmt.Errorf("read wallet: %w", err)
 	}
-	w.Status, w.Tier = hebao.WalletStatus(status), int(tier)
-	w.Account, w.PromoAccount, w.PointsAccount = hebao.AccountID(acct), hebao.AccountID(promo), hebao.AccountID(points)
-	w.CreatedAt = time.UnixMicro(created).UTC()
 	return w, nil
 }
 
