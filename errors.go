@@ -52,6 +52,13 @@ const (
 	CodeClientUpgradeRequired = "client_upgrade_required"
 	CodeConflict              = "conflict"
 	CodeUnavailable           = "unavailable"
+	// The failure codes of bank operations besides card_declined (SPEC §9): the card's
+	// bank lacked the money, or did not answer before the bank time-out.
+	CodeBankInsufficientFunds = "bank_insufficient_funds"
+	CodeBankTimeout           = "bank_timeout"
+	// CodePayeeUnavailable: the payee's wallet is frozen or closed and cannot receive
+	// a transfer now.
+	CodePayeeUnavailable = "payee_unavailable"
 )
 
 // codeKinds is the one table from public code to error kind.
@@ -77,6 +84,9 @@ var codeKinds = map[string]Kind{
 	CodeIdempotencyKeyInUse:   KindConflict,
 	CodeCurrencyNotSupported:  KindRejected,
 	CodeCardDeclined:          KindRejected,
+	CodeBankInsufficientFunds: KindRejected,
+	CodeBankTimeout:           KindRejected,
+	CodePayeeUnavailable:      KindRejected,
 	CodeStepUpRequired:        KindRejected,
 	CodeClientUpgradeRequired: KindUpgrade,
 	CodeConflict:              KindConflict,

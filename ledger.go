@@ -29,23 +29,27 @@ const (
 	AccountInterestExpense  AccountKind = "interest_expense"   // operator pays interest from here
 	AccountRefundsInTransit AccountKind = "refunds_in_transit" // refunds on their way to a card
 	AccountPointsIssuance   AccountKind = "points_issuance"    // source of all points (POINT)
-	AccountTest             AccountKind = "test"               // accounts made by tests and benchmarks
+	// AccountWithdrawalsInTransit holds withdrawals the bank has not yet paid out: the
+	// money left the wallet at once and returns to it if the bank declines.
+	AccountWithdrawalsInTransit AccountKind = "withdrawals_in_transit"
+	AccountTest                 AccountKind = "test" // accounts made by tests and benchmarks
 )
 
 var accountKinds = map[AccountKind]struct {
 	unit          Unit
 	mayGoNegative bool
 }{
-	AccountWallet:           {CNY, false},
-	AccountPromo:            {CNY, false},
-	AccountPoints:           {POINT, false},
-	AccountMerchant:         {CNY, false},
-	AccountBankClearing:     {CNY, true},
-	AccountCampaignBudget:   {CNY, false},
-	AccountMarketingFunding: {CNY, true},
-	AccountInterestExpense:  {CNY, true},
-	AccountRefundsInTransit: {CNY, false},
-	AccountPointsIssuance:   {POINT, true},
+	AccountWallet:               {CNY, false},
+	AccountPromo:                {CNY, false},
+	AccountPoints:               {POINT, false},
+	AccountMerchant:             {CNY, false},
+	AccountBankClearing:         {CNY, true},
+	AccountCampaignBudget:       {CNY, false},
+	AccountMarketingFunding:     {CNY, true},
+	AccountInterestExpense:      {CNY, true},
+	AccountRefundsInTransit:     {CNY, false},
+	AccountPointsIssuance:       {POINT, true},
+	AccountWithdrawalsInTransit: {CNY, false},
 }
 
 // Account is one ledger account and its current balance.
@@ -126,6 +130,9 @@ type Transfer struct {
 	CreatedAt time.Time
 	PrevHash  [32]byte
 	Hash      [32]byte
+	// Balances is set by Post: the balance of each of the transfer's accounts right
+	// after it, in journal order. It is not part of the canonical encoding.
+	Balances map[AccountID]int64
 }
 
 // MaxPostings bounds the size of one transfer.

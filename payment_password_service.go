@@ -2,6 +2,7 @@ package hebao
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -199,4 +200,47 @@ func (s *PaymentPasswordService) Check(ctx context.Context, walletID, pw string)
 		return err
 	}
 	return verdict
+}
+
+// errRecount is returned from a money-moving closure whose payment password was
+// wrong: the closure is undone, and the wrong try is then counted by Check in a
+// transaction of its own.
+var errRecount = errors.New("hebao: wrong payment password, to be counted")
+
+// checkIn checks pw inside a money-moving transaction, so that the right password
+// costs no transaction of its own: a right one clears an earlier count of wrong
+// tries in the same transaction; a locked wallet is refused; a wrong one returns
+// errRecount, for verify to count.
+func (s *PaymentPasswordService) checkIn(ctx context.Context, tx Tx, walletID, pw string, now time.Time) error {
+	p, err := tx.PaymentPassword(ctx, walletID)
+	if ErrorCode(err) == CodeNotFound {
+		return Errorf(CodePaymentPasswordWrong, "this wallet has no payment password yet; set one first")
+	}
+	if err != nil {
+		return err
+	}
+	if p.State.Locked(now) {
+		return lockedError(p.State.LockedUntil)
+	}
+	if len(pw) != PaymentPasswordDigits || !CheckPaymentPassword(s.Keys.DeriveKey(PaymentPasswordKeyPurpose), walletID, pw, p.Hash) {
+		return errRecount
+	}
+	if p.State != (PaymentPasswordState{}) {
+		p.State, p.UpdatedAt = PaymentPasswordState{}, now
+		return tx.SavePaymentPassword(ctx, p)
+	}
+	return nil
+}
+
+// verify turns errRecount from a money-moving transaction into the verdict of a
+// counted check; any other error is returned as it is. A Check that finds the
+// password right after all (it was changed meanwhile) asks the caller to try again.
+func (s *PaymentPasswordService) verify(ctx context.Context, err error, walletID, pw string) error {
+	if !errors.Is(err, errRecount) {
+		return err
+	}
+	if v := s.Check(ctx, walletID, pw); v != nil {
+		return v
+	}
+	return Errorf(CodeConflict, "the payment password changed while this request ran; please try again")
 }

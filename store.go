@@ -67,6 +67,8 @@ type Tx interface {
 	IdentityTx
 	CardTx
 	PaymentPasswordTx
+	MovementTx
+	NotificationTx
 }
 
 // CustomerTx is the part of Tx that keeps customers, their wallets and their devices.
@@ -89,9 +91,6 @@ type CustomerTx interface {
 	AddDevice(ctx context.Context, d Device) error
 	// KnownDevice reports whether the customer has signed in from the device.
 	KnownDevice(ctx context.Context, customerID, deviceID string) (bool, error)
-	// Outflows sums, per transfer kind, the money that left account (its negative
-	// postings, as positive amounts) in transfers created at or after since.
-	Outflows(ctx context.Context, account AccountID, since time.Time) (map[TransferKind]int64, error)
 }
 
 // SessionTx is the part of Tx that keeps customers' sessions and the failed

@@ -77,24 +77,6 @@ func (t TierLimits) For(tier int) (Limits, error) {
 	return t[tier-1], nil
 }
 
-// paymentKinds are the transfers that count against a wallet's payment limits:
-// money leaving it as payments, transfers and withdrawals (SPEC §3).
-var paymentKinds = []TransferKind{TransferPayment, TransferP2P, TransferWithdrawal}
-
-// paidOut sums the outflows that count against the payment limits.
-func paidOut(out map[TransferKind]int64) int64 {
-	var n int64
-	for _, k := range paymentKinds {
-		n += out[k]
-	}
-	return n
-}
-
-// chinaYear is the start of t's year in China time.
-func chinaYear(t time.Time) time.Time {
-	return time.Date(t.In(chinaTime).Year(), 1, 1, 0, 0, 0, 0, chinaTime)
-}
-
 // WalletService shows wallets to their holders.
 type WalletService struct {
 	Store Store
@@ -138,21 +120,18 @@ func (s *WalletService) Get(ctx context.Context, customerID string) (WalletView,
 		if err != nil {
 			return err
 		}
-		today, err := tx.Outflows(ctx, w.Account, chinaDay(now))
+		u, err := tx.Usage(ctx, w.ID)
 		if err != nil {
 			return err
 		}
-		year, err := tx.Outflows(ctx, w.Account, chinaYear(now))
-		if err != nil {
-			return err
-		}
+		u = u.at(now)
 		v = WalletView{
 			Wallet:       w,
 			Balance:      accts[w.Account].Balance,
 			PromoBalance: accts[w.PromoAccount].Balance,
 			Limits:       limits,
-			UsedToday:    paidOut(today),
-			UsedThisYear: paidOut(year),
+			UsedToday:    u.DayTotal,
+			UsedThisYear: u.YearTotal,
 		}
 		return nil
 	})

@@ -1,6 +1,7 @@
 package hebao_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,49 +10,56 @@ import (
 	"github.com/hebaopay/hebao"
 )
 
-// TestWalletUsed moves money out of a wallet at times around the China-time day and
-// year boundaries, and checks what counts against the limits.
+// TestWalletUsed sends transfers at times around the China-time day and year
+// boundaries, and checks what counts against the limits; money coming in counts
+// for nothing.
 func TestWalletUsed(t *testing.T) {
 	f := newFixture()
 	ctx := t.Context()
+	keys := keyring(t)
+	pw := &hebao.PaymentPasswordService{Store: f.store, Keys: keys, Now: f.clock.Now}
+	transfers := &hebao.TransferService{Store: f.store, Passwords: pw, Now: f.clock.Now}
 	// 2025-12-31 22:58 China time; registering takes the clock past the SMS resend gap.
 	f.clock.t = time.Date(2025, 12, 31, 14, 58, 0, 0, time.UTC)
 	r := f.register(t, phone, "dev-a")
+	other := f.register(t, "13900139000", "dev-b")
 	w := r.Wallet
-
-	var bank, shop hebao.AccountID
+	f.clock.Add(-hebao.OTPResendGap) // back to where one registration leaves it: 22:59
 	err := f.store.Transact(ctx, func(tx hebao.Tx) error {
-		b, err := tx.CreateAccount(ctx, hebao.Account{Kind: hebao.AccountTest, Unit: hebao.CNY, MayGoNegative: true})
+		bank, err := tx.CreateAccount(ctx, hebao.Account{Kind: hebao.AccountTest, Unit: hebao.CNY, MayGoNegative: true})
 		if err != nil {
 			return err
 		}
-		s, err := tx.CreateAccount(ctx, hebao.Account{Kind: hebao.AccountTest, Unit: hebao.CNY})
-		bank, shop = b.ID, s.ID
-		return err
+		for _, id := range []string{w.ID, other.Wallet.ID} {
+			hash := hebao.HashPaymentPassword(keys.DeriveKey(hebao.PaymentPasswordKeyPurpose), id, "258369")
+			if err := tx.SavePaymentPassword(ctx, hebao.PaymentPassword{WalletID: id, Hash: hash}); err != nil {
+				return err
+			}
+		}
+		return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("tr"), Kind: hebao.TransferFunding, Postings: hebao.Move(bank.ID, w.Account, hebao.CNY, 900_000)})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	move := func(kind hebao.TransferKind, from, to hebao.AccountID, amount int64) {
+	n := 0
+	send := func(from hebao.Registered, amount int64) {
 		t.Helper()
-		err := f.store.Transact(ctx, func(tx hebao.Tx) error {
-			return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("tr"), Kind: kind, Postings: hebao.Move(from, to, hebao.CNY, amount)})
-		})
+		n++
+		_, err := transfers.Send(ctx, hebao.TransferRequest{CustomerID: from.Customer.ID, DeviceID: "dev", ToWalletID: other.Wallet.ID,
+			Amount: amount, PaymentPassword: "258369", Key: hebao.NewIdempotencyKey("s", fmt.Sprint(n), nil),
+			Reply: func(hebao.Movement) (hebao.Reply, error) { return hebao.Reply{Status: 201}, nil }})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	move(hebao.TransferTopup, bank, w.Account, 900_000)
-	move(hebao.TransferPayment, w.Account, shop, 1_000) // last year: not counted at all
-	f.clock.Add(59 * time.Minute)                       // 23:58 China time
-	move(hebao.TransferP2P, w.Account, shop, 2_000)     // still last year
-	f.clock.Add(2 * time.Minute)                        // 2026-01-01 00:00 China time: this year
-	move(hebao.TransferPayment, w.Account, shop, 30_000)
+	send(r, 1_000)                // last year: not counted at all
+	f.clock.Add(59 * time.Minute) // 23:58 China time
+	send(r, 2_000)                // still last year
+	f.clock.Add(2 * time.Minute)  // 2026-01-01 00:00 China time: this year
+	send(r, 30_000)
 	f.clock.Add(24 * time.Hour) // the next day
-	move(hebao.TransferWithdrawal, w.Account, bank, 400)
-	move(hebao.TransferP2P, w.Account, shop, 50)
-	move(hebao.TransferTest, w.Account, shop, 6) // not a payment kind
-	move(hebao.TransferTopup, bank, w.Account, 100_000)
+	send(r, 400)
+	send(r, 50)
 
 	got, err := f.wallets.Get(ctx, r.Customer.ID)
 	if err != nil {
@@ -59,13 +67,20 @@ func TestWalletUsed(t *testing.T) {
 	}
 	want := hebao.WalletView{
 		Wallet:       w,
-		Balance:      900_000 - 1_000 - 2_000 - 30_000 - 400 - 50 - 6 + 100_000,
+		Balance:      900_000 - 1_000 - 2_000 - 30_000 - 400 - 50,
 		Limits:       hebao.Limits{BalanceCap: 1_000_000, SinglePayment: 200_000, DailyPayments: 500_000, YearlyPayments: 5_000_000},
 		UsedToday:    450,
 		UsedThisYear: 30_450,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("wallet (-want +got):\n%s", diff)
+	}
+	got, err = f.wallets.Get(ctx, other.Customer.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Balance != 33_450 || got.UsedToday != 0 || got.UsedThisYear != 0 {
+		t.Errorf("payee: balance %d, used %d today, %d this year; want 33450, 0, 0", got.Balance, got.UsedToday, got.UsedThisYear)
 	}
 
 	_, err = f.wallets.Get(ctx, "cus_nobody")

@@ -82,24 +82,6 @@ func (t *tx) KnownDevice(_ context.Context, customerID, deviceID string) (bool, 
 	return ok, nil
 }
 
-func (t *tx) Outflows(_ context.Context, account hebao.AccountID, since time.Time) (map[hebao.TransferKind]int64, error) {
-	if err := t.read(); err != nil {
-		return nil, err
-	}
-	out := map[hebao.TransferKind]int64{}
-	for _, tr := range t.d.transfers {
-		if tr.CreatedAt.Before(since) {
-			continue
-		}
-		for _, p := range tr.Postings {
-			if p.Account == account && p.Amount < 0 {
-				out[tr.Kind] -= p.Amount
-			}
-		}
-	}
-	return out, nil
-}
-
 func (t *tx) CreateSession(_ context.Context, s hebao.Session) error {
 	if err := t.write(); err != nil {
 		return err

@@ -45,6 +45,9 @@ type data struct {
 	identities    map[string]hebao.Identity        // by customer id
 	cards         map[string]hebao.Card            // by id
 	payPasswords  map[string]hebao.PaymentPassword // by wallet id
+	notify        notifyData                       // inboxes, settings, deliveries: notification.go
+	movements     map[string]hebao.Movement        // by id
+	usage         map[string]hebao.Usage           // by wallet id
 }
 
 type storedReply struct {
@@ -65,6 +68,8 @@ func newData() *data {
 		staff: map[string]hebao.Staff{}, staffSessions: map[string]hebao.StaffSession{},
 		identities: map[string]hebao.Identity{}, cards: map[string]hebao.Card{},
 		payPasswords: map[string]hebao.PaymentPassword{},
+		notify:       newNotifyData(),
+		movements:    map[string]hebao.Movement{}, usage: map[string]hebao.Usage{},
 	}
 }
 
@@ -88,6 +93,9 @@ func (d *data) clone() *data {
 	c.identities = maps.Clone(d.identities)
 	c.cards = maps.Clone(d.cards)
 	c.payPasswords = maps.Clone(d.payPasswords)
+	c.notify = d.notify.clone()
+	c.movements = maps.Clone(d.movements)
+	c.usage = maps.Clone(d.usage)
 	return &c
 }
 
@@ -213,6 +221,7 @@ func (t *tx) Post(_ context.Context, tr *hebao.Transfer) error {
 		t.d.accounts[id] = a
 	}
 	tr.CreatedAt = t.now
+	tr.Balances = next
 	t.d.transfers = append(t.d.transfers, tr)
 	return nil
 }

@@ -21,8 +21,6 @@ ON CONFLICT (customer_id, device_id) DO NOTHING`
 	deviceKnown = `SELECT COUNT(*) FROM devices WHERE customer_id = $1 AND device_id = $2`
 	// The account's postings come by index; each joins its transfer for the kind
 	// and the time.
-	outflows = `SELECT t.kind, CAST(SUM(p.amount) AS BIGINT) FROM postings p JOIN transfers t ON t.seq = p.transfer_seq
-WHERE p.account_id = $1 AND p.amount < 0 AND t.created_at >= $2 GROUP BY t.kind`
 )
 
 // CreateCustomer implements hebao.Tx.
@@ -66,6 +64,9 @@ func (t *tx) CreateWallet(_ context.Context, w hebao.Wallet) error {
 	if err != nil {
 		return t.retryable(fmt.Errorf("store wallet: %w", err))
 	}
+	if _, err := t.exec(usageCreate, w.ID); err != nil {
+		return t.retryable(fmt.Errorf("store wallet: %w", err))
+	}
 	return nil
 }
 
@@ -105,30 +106,6 @@ func (t *tx) KnownDevice(_ context.Context, customerID, deviceID string) (bool, 
 		return false, fmt.Errorf("read device: %w", err)
 	}
 	return n > 0, nil
-}
-
-// Outflows implements hebao.Tx.
-func (t *tx) Outflows(_ context.Context, account hebao.AccountID, since time.Time) (map[hebao.TransferKind]int64, error) {
-	rs, err := t.query(outflows, int64(account), since.UnixMicro())
-	if err != nil {
-		return nil, fmt.Errorf("read outflows: %w", err)
-	}
-	defer rs.Close()
-	out := map[hebao.TransferKind]int64{}
-	for rs.Next() {
-		var (
-			kind string
-			sum  int64
-		)
-		if err := rs.Scan(&kind, &sum); err != nil {
-			return nil, fmt.Errorf("read outflows: %w", err)
-		}
-		out[hebao.TransferKind(kind)] = -sum
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("read outflows: %w", err)
-	}
-	return out, nil
 }
 
 // scanWallet reads one row of the columns walletByID and walletByCustomer select.

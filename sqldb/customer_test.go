@@ -100,46 +100,6 @@ func TestCustomerStore(t *testing.T) {
 	})
 }
 
-// TestOutflows posts transfers of several kinds at several times and sums what left
-// an account since a moment, per kind.
-func TestOutflows(t *testing.T) {
-	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
-		clock := &fakeClock{t: time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)}
-		first := open(t)
-		db := openTest(t, Config{URL: first.cfg.URL, DataDir: first.cfg.DataDir, Now: clock.Now})
-		ctx := context.Background()
-		src, ids := makeAccounts(t, db, 2, 100_000)
-		a, b := ids[0], ids[1]
-		move := func(kind hebao.TransferKind, from, to hebao.AccountID, amount int64) {
-			t.Helper()
-			transact(t, db, func(tx hebao.Tx) error {
-				return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("tr"), Kind: kind, Postings: hebao.Move(from, to, hebao.CNY, amount)})
-			})
-		}
-		move(hebao.TransferPayment, a, src, 1) // before since: not counted
-		clock.Add(time.Hour)
-		since := clock.Now()
-		move(hebao.TransferPayment, a, src, 100)
-		move(hebao.TransferPayment, a, src, 20)
-		move(hebao.TransferP2P, a, b, 300)
-		move(hebao.TransferWithdrawal, a, src, 4000)
-		move(hebao.TransferTopup, src, a, 50_000) // money in: not an outflow
-		move(hebao.TransferP2P, b, a, 7)          // in, for a
-		var got map[hebao.TransferKind]int64
-		err := db.View(ctx, func(tx hebao.Tx) (err error) {
-			got, err = tx.Outflows(ctx, a, since)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[hebao.TransferKind]int64{hebao.TransferPayment: 120, hebao.TransferP2P: 300, hebao.TransferWithdrawal: 4000}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("outflows (-want +got):\n%s", diff)
-		}
-	})
-}
-
 func TestAuditStore(t *testing.T) {
 	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
 		db := open(t)

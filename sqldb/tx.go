@@ -333,6 +333,7 @@ func (t *tx) Post(_ context.Context, tr *hebao.Transfer) error {
 		a.Balance = bal
 		a.minDelta = min(a.minDelta, bal-a.loaded)
 	}
+	tr.Balances = next
 	t.b.transfers = append(t.b.transfers, tr)
 	t.b.ids[tr.ID] = true
 	return nil

@@ -1,0 +1,202 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hebaopay/hebao"
+)
+
+// The statements of movements, limit counters and the operator's accounts.
+const (
+	movementColumns = `id, wallet_id, customer_id, kind, status, amount, card_id, card_masked, card_sealed, bank_code,
+counterparty, counterparty_name, memo, failure_code, ref, created_at, updated_at`
+	movementInsert = `INSERT INTO movements (` + movementColumns + `)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+	movementByID      = `SELECT ` + movementColumns + ` FROM movements WHERE wallet_id = $1 AND id = $2`
+	movementsByWallet = `SELECT ` + movementColumns + ` FROM movements WHERE wallet_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`
+	movementsNewest   = `SELECT ` + movementColumns + ` FROM movements WHERE wallet_id = $1 ORDER BY id DESC LIMIT $2`
+	movementFinish    = `UPDATE movements SET status = $2, failure_code = $3, updated_at = $4 WHERE id = $1 AND status = 'pending'`
+	movementsPending  = `SELECT ` + movementColumns + ` FROM movements
+WHERE status = 'pending' AND updated_at < $1 AND kind IN ('topup', 'withdrawal') ORDER BY updated_at, id LIMIT $2`
+
+	// Updating a row to itself takes its lock, on PostgreSQL until the end of the
+	// transaction, and reads it in the same statement.
+	usageLock   = `UPDATE wallet_usage SET day = day WHERE wallet_id = $1 RETURNING day, day_total, year, year_total, pending_in`
+	usageRead   = `SELECT day, day_total, year, year_total, pending_in FROM wallet_usage WHERE wallet_id = $1`
+	usageUpsert = `INSERT INTO wallet_usage (wallet_id, day, day_total, year, year_total, pending_in) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (wallet_id) DO UPDATE SET day = excluded.day, day_total = excluded.day_total, year = excluded.year,
+year_total = excluded.year_total, pending_in = excluded.pending_in`
+	usageCreate = `INSERT INTO wallet_usage (wallet_id, day, day_total, year, year_total, pending_in) VALUES ($1, 0, 0, 0, 0, 0)`
+
+	accountByOwner = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE kind = $1 AND owner = $2 ORDER BY id LIMIT 1`
+	deviceByID     = `SELECT customer_id, device_id, first_seen_at FROM devices WHERE customer_id = $1 AND device_id = $2`
+)
+
+// CreateMovement implements hebao.Tx.
+func (t *tx) CreateMovement(_ context.Context, m hebao.Movement) error {
+	if m.ID == "" || m.WalletID == "" || m.Kind == "" || m.Status == "" || m.Amount <= 0 {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "a movement needs an id, a wallet, a kind, a status and a positive amount")
+	}
+	_, err := t.exec(movementInsert, m.ID, m.WalletID, m.CustomerID, string(m.Kind), string(m.Status), m.Amount,
+		m.CardID, m.CardMasked, m.CardSealed, m.BankCode, m.Counterparty, m.CounterpartyName, m.Memo,
+		m.FailureCode, m.Ref, m.CreatedAt.UnixMicro(), m.UpdatedAt.UnixMicro())
+	if err != nil {
+		if hebao.ErrorCode(err) == hebao.CodeConflict {
+			return hebao.Errorf(hebao.CodeConflict, "movement %s exists", m.ID)
+		}
+		return t.retryable(fmt.Errorf("store movement: %w", err))
+	}
+	return nil
+}
+
+// Movement implements hebao.Tx.
+func (t *tx) Movement(_ context.Context, walletID, id string) (hebao.Movement, error) {
+	if err := t.check(); err != nil {
+		return hebao.Movement{}, err
+	}
+	m, err := scanMovement(t.queryRow(movementByID, walletID, id))
+	if isNoRows(err) {
+		return hebao.Movement{}, hebao.Errorf(hebao.CodeNotFound, "no such transaction")
+	}
+	if err != nil {
+		return hebao.Movement{}, fmt.Errorf("read movement: %w", err)
+	}
+	return m, nil
+}
+
+// Movements implements hebao.Tx.
+func (t *tx) Movements(_ context.Context, walletID, before string, limit int) ([]hebao.Movement, error) {
+	if before == "" {
+		return t.movements(movementsNewest, walletID, limit)
+	}
+	return t.movements(movementsByWallet, walletID, before, limit)
+}
+
+// FinishMovement implements hebao.Tx.
+func (t *tx) FinishMovement(_ context.Context, id string, status hebao.MovementStatus, failureCode string, at time.Time) (bool, error) {
+	n, err := t.exec(movementFinish, id, string(status), failureCode, at.UnixMicro())
+	if err != nil {
+		return false, t.retryable(fmt.Errorf("finish movement: %w", err))
+	}
+	return n == 1, nil
+}
+
+// PendingMovements implements hebao.Tx.
+func (t *tx) PendingMovements(_ context.Context, before time.Time, limit int) ([]hebao.Movement, error) {
+	return t.movements(movementsPending, before.UnixMicro(), limit)
+}
+
+func (t *tx) movements(q string, args ...any) ([]hebao.Movement, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	rs, err := t.query(q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read movements: %w", err)
+	}
+	defer rs.Close()
+	var out []hebao.Movement
+	for rs.Next() {
+		m, err := scanMovement(rs)
+		if err != nil {
+			return nil, fmt.Errorf("read movements: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("read movements: %w", err)
+	}
+	return out, nil
+}
+
+func scanMovement(row scanner) (hebao.Movement, error) {
+	var (
+		m                hebao.Movement
+		kind, status     string
+		created, updated int64
+	)
+	err := row.Scan(&m.ID, &m.WalletID, &m.CustomerID, &kind, &status, &m.Amount, &m.CardID, &m.CardMasked,
+		&m.CardSealed, &m.BankCode, &m.Counterparty, &m.CounterpartyName, &m.Memo, &m.FailureCode, &m.Ref,
+		&created, &updated)
+	if err != nil {
+		return m, err
+	}
+	m.Kind, m.Status = hebao.MovementKind(kind), hebao.MovementStatus(status)
+	m.CreatedAt, m.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	return m, nil
+}
+
+// Usage implements hebao.Tx.
+func (t *tx) Usage(_ context.Context, walletID string) (hebao.Usage, error) {
+	if err := t.check(); err != nil {
+		return hebao.Usage{}, err
+	}
+	u := hebao.Usage{WalletID: walletID}
+	var (
+		day, year int64
+		row       scanner
+	)
+	if t.b.readOnly {
+		row = t.queryRow(usageRead, walletID)
+	} else {
+		if err := t.direct(); err != nil {
+			return u, err
+		}
+		row = t.queryRow(usageLock, walletID)
+	}
+	err := row.Scan(&day, &u.DayTotal, &year, &u.YearTotal, &u.PendingIn)
+	if isNoRows(err) {
+		return u, nil
+	}
+	if err != nil {
+		return u, t.retryable(fmt.Errorf("read limit counters: %w", err))
+	}
+	u.Day, u.Year = int(day), int(year)
+	return u, nil
+}
+
+// SaveUsage implements hebao.Tx.
+func (t *tx) SaveUsage(_ context.Context, u hebao.Usage) error {
+	_, err := t.exec(usageUpsert, u.WalletID, int64(u.Day), u.DayTotal, int64(u.Year), u.YearTotal, u.PendingIn)
+	if err != nil {
+		return t.retryable(fmt.Errorf("store limit counters: %w", err))
+	}
+	return nil
+}
+
+// AccountByOwner implements hebao.Tx.
+func (t *tx) AccountByOwner(_ context.Context, kind hebao.AccountKind, owner string) (hebao.Account, error) {
+	if err := t.check(); err != nil {
+		return hebao.Account{}, err
+	}
+	a, err := scanAccount(t.queryRow(accountByOwner, string(kind), owner))
+	if isNoRows(err) {
+		return hebao.Account{}, hebao.Errorf(hebao.CodeNotFound, "no %s account of %q", kind, owner)
+	}
+	if err != nil {
+		return hebao.Account{}, fmt.Errorf("read account: %w", err)
+	}
+	return a, nil
+}
+
+// Device implements hebao.Tx.
+func (t *tx) Device(_ context.Context, customerID, deviceID string) (hebao.Device, error) {
+	if err := t.check(); err != nil {
+		return hebao.Device{}, err
+	}
+	var (
+		d     hebao.Device
+		first int64
+	)
+	err := t.queryRow(deviceByID, customerID, deviceID).Scan(&d.CustomerID, &d.ID, &first)
+	if isNoRows(err) {
+		return hebao.Device{}, hebao.Errorf(hebao.CodeNotFound, "device never seen")
+	}
+	if err != nil {
+		return hebao.Device{}, fmt.Errorf("read device: %w", err)
+	}
+	d.FirstSeenAt = time.UnixMicro(first).UTC()
+	return d, nil
+}

@@ -1,0 +1,245 @@
+package hebao
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Step-up (SPEC §6): a payment above StepUpAmount from a device first seen within
+// StepUpDeviceAge needs an SMS code too.
+const (
+	StepUpAmount    int64 = 5_000 * 100
+	StepUpDeviceAge       = 24 * time.Hour
+)
+
+// MaxMemo is the longest memo a transfer carries, in characters.
+const MaxMemo = 50
+
+// TransferService moves money from one wallet to another (SPEC §5 转账).
+type TransferService struct {
+	Store     Store
+	Tiers     TierLimits // zero: DefaultTierLimits
+	Passwords *PaymentPasswordService
+	// OTP checks the step_up codes of large transfers from new devices.
+	OTP OTPChecker
+	// Now is the clock; nil uses each transaction's time.
+	Now func() time.Time
+	// Committed, if set, is called after each transfer commits (to wake the
+	// notification dispatcher).
+	Committed func()
+}
+
+// TransferRequest is one customer's request to send money (POST /v1/transfers).
+type TransferRequest struct {
+	CustomerID      string
+	DeviceID        string // of the session: decides whether step-up applies
+	ToPhone         string // exactly one of ToPhone and ToWalletID
+	ToWalletID      string
+	Amount          int64
+	Memo            string
+	PaymentPassword string
+	OTP             string // the step_up code, when one is needed
+	Key             IdempotencyKey
+	// Reply renders what is answered, and answered again to every retry with Key,
+	// from the payer's movement.
+	Reply func(Movement) (Reply, error)
+}
+
+// Validate checks the request's own fields.
+// Errors: invalid_request.
+func (r TransferRequest) Validate() error {
+	if err := CheckAmount(r.Amount); err != nil {
+		return err
+	}
+	switch {
+	case (r.ToPhone == "") == (r.ToWalletID == ""):
+		return Errorf(CodeInvalidRequest, "give exactly one of to_phone and to_wallet_id")
+	case r.ToPhone != "":
+		if err := ValidatePhone(r.ToPhone); err != nil {
+			return Errorf(CodeInvalidRequest, "to_phone must be a mainland China mobile number: 11 digits starting with 13 to 19")
+		}
+	case !ValidID("wal", r.ToWalletID):
+		return Errorf(CodeInvalidRequest, "to_wallet_id is not a wallet id")
+	}
+	if utf8.RuneCountInString(r.Memo) > MaxMemo || !utf8.ValidString(r.Memo) || strings.IndexFunc(r.Memo, unicode.IsControl) >= 0 {
+		return Errorf(CodeInvalidRequest, "memo must be at most %d characters of text", MaxMemo)
+	}
+	if r.OTP != "" && !validOTPCode(r.OTP) {
+		return Errorf(CodeInvalidRequest, "otp must be the %d-digit code sent by SMS", otpDigits)
+	}
+	return nil
+}
+
+// Send moves r.Amount from the customer's wallet to the payee's, once per
+// idempotency key: the payment password, the payer's limits, the payee's balance
+// cap and the balance are all checked in the transaction that moves the money,
+// records both sides' movements and announces them.
+// Errors: invalid_request, not_found (no such payee), wallet_frozen,
+// payee_unavailable, payment_password_wrong, payment_password_locked,
+// step_up_required, otp_invalid, otp_expired, limit_exceeded,
+// balance_cap_exceeded, insufficient_funds, idempotency_key_reused,
+// idempotency_key_in_use.
+func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, error) {
+	if err := r.Validate(); err != nil {
+		return Reply{}, err
+	}
+	pass, err := s.stepUp(ctx, r)
+	if err != nil {
+		return Reply{}, err
+	}
+	tiers := s.Tiers.orDefault()
+	var payerWallet string
+	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
+		now := nowIn(s.Now, tx)
+		payer, err := tx.WalletByCustomer(ctx, r.CustomerID)
+		if err != nil {
+			return Reply{}, err
+		}
+		payerWallet = payer.ID
+		if err := CanPay(payer); err != nil {
+			return Reply{}, err
+		}
+		if err := s.Passwords.checkIn(ctx, tx, payer.ID, r.PaymentPassword, now); err != nil {
+			return Reply{}, err
+		}
+		payee, payeePhone, err := findPayee(ctx, tx, r)
+		if err != nil {
+			return Reply{}, err
+		}
+		if payee.ID == payer.ID {
+			return Reply{}, Errorf(CodeInvalidRequest, "this is your own wallet: a transfer goes to someone else's")
+		}
+		if payee.Status != WalletActive {
+			return Reply{}, Errorf(CodePayeeUnavailable, "the payee's wallet cannot receive transfers now")
+		}
+		payerLimits, err := tiers.For(payer.Tier)
+		if err != nil {
+			return Reply{}, err
+		}
+		payeeLimits, err := tiers.For(payee.Tier)
+		if err != nil {
+			return Reply{}, err
+		}
+		if err := chargeOutgoing(ctx, tx, payer, payerLimits, r.Amount, now); err != nil {
+			return Reply{}, err
+		}
+		if err := checkCap(ctx, tx, payee, payeeLimits, r.Amount, false); err != nil {
+			return Reply{}, Errorf(CodeBalanceCapExceeded, "the payee's wallet cannot hold this much more; send less, or ask them to raise their wallet's tier")
+		}
+		if pass != nil {
+			if err := s.OTP.Use(ctx, tx, *pass); err != nil {
+				return Reply{}, err
+			}
+		}
+		ref := NewID("trf")
+		t := &Transfer{ID: ref, Kind: TransferP2P, Ref: ref, Postings: Move(payer.Account, payee.Account, CNY, r.Amount)}
+		if err := tx.Post(ctx, t); err != nil {
+			return Reply{}, err
+		}
+		payerCustomer, err := tx.CustomerByID(ctx, payer.CustomerID)
+		if err != nil {
+			return Reply{}, err
+		}
+		out := Movement{ID: NewID("mov"), WalletID: payer.ID, CustomerID: payer.CustomerID, Kind: MovementTransferOut,
+			Status: MovementSucceeded, Amount: r.Amount, Counterparty: payee.ID, CounterpartyName: MaskPhone(payeePhone),
+			Memo: r.Memo, Ref: ref, CreatedAt: now, UpdatedAt: now}
+		in := out
+		in.ID, in.WalletID, in.CustomerID, in.Kind = NewID("mov"), payee.ID, payee.CustomerID, MovementTransferIn
+		in.Counterparty, in.CounterpartyName = payer.ID, MaskPhone(payerCustomer.Phone)
+		for _, m := range []struct {
+			m    Movement
+			acct AccountID
+		}{{out, payer.Account}, {in, payee.Account}} {
+			if err := tx.CreateMovement(ctx, m.m); err != nil {
+				return Reply{}, err
+			}
+			if err := emitMovement(ctx, tx, m.m, t.Balances[m.acct]); err != nil {
+				return Reply{}, err
+			}
+		}
+		return r.Reply(out)
+	})
+	if err != nil {
+		return Reply{}, s.Passwords.verify(ctx, err, payerWallet, r.PaymentPassword)
+	}
+	if s.Committed != nil {
+		s.Committed()
+	}
+	return reply, nil
+}
+
+// findPayee returns the payee's wallet and phone.
+func findPayee(ctx context.Context, tx Tx, r TransferRequest) (Wallet, string, error) {
+	if r.ToPhone != "" {
+		c, err := tx.CustomerByPhone(ctx, r.ToPhone)
+		if ErrorCode(err) == CodeNotFound {
+			return Wallet{}, "", Errorf(CodeNotFound, "no wallet has this phone number")
+		}
+		if err != nil {
+			return Wallet{}, "", err
+		}
+		w, err := tx.WalletByCustomer(ctx, c.ID)
+		return w, c.Phone, err
+	}
+	w, err := tx.WalletByID(ctx, r.ToWalletID)
+	if ErrorCode(err) == CodeNotFound {
+		return Wallet{}, "", Errorf(CodeNotFound, "no such wallet")
+	}
+	if err != nil {
+		return Wallet{}, "", err
+	}
+	c, err := tx.CustomerByID(ctx, w.CustomerID)
+	return w, c.Phone, err
+}
+
+// stepUp checks the step_up SMS code when the transfer needs one: above
+// StepUpAmount from a device first seen within StepUpDeviceAge (or never seen). The
+// code is spent in the transfer's transaction.
+func (s *TransferService) stepUp(ctx context.Context, r TransferRequest) (*OTPPass, error) {
+	if r.Amount <= StepUpAmount {
+		return nil, nil
+	}
+	var (
+		phone string
+		fresh bool
+	)
+	err := s.Store.View(ctx, func(tx Tx) error {
+		c, err := tx.CustomerByID(ctx, r.CustomerID)
+		if err != nil {
+			return err
+		}
+		phone = c.Phone
+		d, err := tx.Device(ctx, r.CustomerID, r.DeviceID)
+		switch {
+		case ErrorCode(err) == CodeNotFound:
+			fresh = true
+		case err != nil:
+			return err
+		default:
+			fresh = nowIn(s.Now, tx).Sub(d.FirstSeenAt) < StepUpDeviceAge
+		}
+		return nil
+	})
+	if err != nil || !fresh {
+		return nil, err
+	}
+	if r.OTP == "" {
+		return nil, Errorf(CodeStepUpRequired, "a payment above %s from a device first used within 24 hours needs an SMS code: ask for a step_up code and send it as otp", yuan(StepUpAmount))
+	}
+	p, err := s.OTP.Check(ctx, phone, PurposeStepUp, r.OTP)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// MaskPhone shows a phone number as 138****0000.
+func MaskPhone(phone string) string {
+	if len(phone) != 11 {
+		return "***"
+	}
+	return phone[:3] + "****" + phone[7:]
+}
