@@ -3,6 +3,7 @@ package hebao
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -30,6 +31,10 @@ type TransferService struct {
 	// Committed, if set, is called after each transfer commits (to wake the
 	// notification dispatcher).
 	Committed func()
+
+	// phones remembers customers' phone numbers, which never change in Hebao, so a
+	// transfer need not read them again to show each side the other.
+	phones sync.Map // customer id → phone
 }
 
 // TransferRequest is one customer's request to send money (POST /v1/transfers).
@@ -105,7 +110,7 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 		if err := s.Passwords.checkIn(ctx, tx, payer.ID, r.PaymentPassword, now); err != nil {
 			return Reply{}, err
 		}
-		payee, payeePhone, err := findPayee(ctx, tx, r)
+		payee, payeePhone, err := s.findPayee(ctx, tx, r)
 		if err != nil {
 			return Reply{}, err
 		}
@@ -139,7 +144,7 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 		if err := tx.Post(ctx, t); err != nil {
 			return Reply{}, err
 		}
-		payerCustomer, err := tx.CustomerByID(ctx, payer.CustomerID)
+		payerPhone, err := s.phone(ctx, tx, payer.CustomerID)
 		if err != nil {
 			return Reply{}, err
 		}
@@ -148,7 +153,7 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 			Memo: r.Memo, Ref: ref, CreatedAt: now, UpdatedAt: now}
 		in := out
 		in.ID, in.WalletID, in.CustomerID, in.Kind = NewID("mov"), payee.ID, payee.CustomerID, MovementTransferIn
-		in.Counterparty, in.CounterpartyName = payer.ID, MaskPhone(payerCustomer.Phone)
+		in.Counterparty, in.CounterpartyName = payer.ID, MaskPhone(payerPhone)
 		for _, m := range []struct {
 			m    Movement
 			acct AccountID
@@ -171,8 +176,21 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 	return reply, nil
 }
 
+// phone returns the customer's phone number.
+func (s *TransferService) phone(ctx context.Context, tx Tx, customerID string) (string, error) {
+	if p, ok := s.phones.Load(customerID); ok {
+		return p.(string), nil
+	}
+	c, err := tx.CustomerByID(ctx, customerID)
+	if err != nil {
+		return "", err
+	}
+	s.phones.Store(customerID, c.Phone)
+	return c.Phone, nil
+}
+
 // findPayee returns the payee's wallet and phone.
-func findPayee(ctx context.Context, tx Tx, r TransferRequest) (Wallet, string, error) {
+func (s *TransferService) findPayee(ctx context.Context, tx Tx, r TransferRequest) (Wallet, string, error) {
 	if r.ToPhone != "" {
 		c, err := tx.CustomerByPhone(ctx, r.ToPhone)
 		if ErrorCode(err) == CodeNotFound {
@@ -191,8 +209,8 @@ func findPayee(ctx context.Context, tx Tx, r TransferRequest) (Wallet, string, e
 	if err != nil {
 		return Wallet{}, "", err
 	}
-	c, err := tx.CustomerByID(ctx, w.CustomerID)
-	return w, c.Phone, err
+	phone, err := s.phone(ctx, tx, w.CustomerID)
+	return w, phone, err
 }
 
 // stepUp checks the step_up SMS code when the transfer needs one: above

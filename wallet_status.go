@@ -298,7 +298,8 @@ func (s *WalletStatusService) Unfreeze(ctx context.Context, customerID, otp, idN
 
 // Close closes the customer's own wallet (SPEC §9): only with nothing in it, and
 // every session of the customer is ended in the same transaction.
-// Errors: wallet_not_empty, conflict (closed already), not_found.
+// Errors: wallet_not_empty (money in it, or a top-up or withdrawal pending),
+// conflict (closed already), not_found.
 func (s *WalletStatusService) Close(ctx context.Context, customerID string) (Wallet, error) {
 	empty := func(tx Tx, w Wallet) error {
 		accts, err := tx.Accounts(ctx, w.Account, w.PromoAccount)
@@ -308,11 +309,37 @@ func (s *WalletStatusService) Close(ctx context.Context, customerID string) (Wal
 		if accts[w.Account].Balance != 0 || accts[w.PromoAccount].Balance != 0 {
 			return Errorf(CodeWalletNotEmpty, "a wallet is closed only when its balance and its red-packet balance are both zero: withdraw or spend them first")
 		}
+		if pending, err := hasPending(ctx, tx, w.ID); err != nil || pending {
+			if err != nil {
+				return err
+			}
+			return Errorf(CodeWalletNotEmpty, "a top-up or withdrawal of this wallet is still waiting for the bank; close the wallet once it has finished")
+		}
 		_, err = tx.DeleteSessions(ctx, customerID, time.Time{})
 		return err
 	}
 	return s.change(ctx, Actor{ActorCustomer, customerID}, byCustomer(ctx, customerID), EventClose,
 		ActionWalletClose, nil, nil, empty)
+}
+
+// hasPending reports whether the wallet has a top-up or withdrawal still pending:
+// pending top-ups are counted with its limits; a pending withdrawal is among its
+// latest movements, since the bank answers or is cancelled within its time-out.
+func hasPending(ctx context.Context, tx Tx, walletID string) (bool, error) {
+	u, err := tx.Usage(ctx, walletID)
+	if err != nil || u.PendingIn > 0 {
+		return u.PendingIn > 0, err
+	}
+	ms, err := tx.Movements(ctx, walletID, "", 100)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range ms {
+		if m.Status == MovementPending {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // AgentFreeze freezes a wallet for a customer who called customer service; the

@@ -252,6 +252,9 @@ func (t *tx) Emit(_ context.Context, e hebao.Event) error {
 	if err := t.write(); err != nil {
 		return err
 	}
+	if e.ID == "" {
+		e.ID = hebao.NewID("evt")
+	}
 	e.CreatedAt = t.now
 	t.d.events = append(t.d.events, e)
 	return nil

@@ -96,6 +96,8 @@ type writes struct {
 	headMAC   [32]byte
 	replies   []replyRow
 	events    []hebao.Event
+	movements []hebao.Movement
+	usage     []hebao.Usage // ascending wallet id
 
 	newBalances map[hebao.AccountID]int64 // filled by flush
 }

@@ -199,6 +199,7 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 		lockAll:  lockAll,
 		replies:  map[replyKey]int{},
 		ids:      map[string]bool{},
+		usage:    map[string]*usageState{},
 	}
 	results = make([]error, len(batch))
 	deferred = make([]bool, len(batch))
@@ -257,10 +258,16 @@ func runClosure(fn func(hebao.Tx) error, t *tx) (err error) {
 // flush seals the batch's transfers onto the chain and writes everything buffered.
 // It returns the balances the guarded updates left.
 func (b *batchState) flush(key []byte) (map[hebao.AccountID]int64, error) {
-	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 {
+	w := &writes{replies: b.replyRows, events: b.events, movements: b.movements}
+	for _, u := range b.usage {
+		if u.dirty {
+			w.usage = append(w.usage, u.u)
+		}
+	}
+	slices.SortFunc(w.usage, func(x, y hebao.Usage) int { return cmp.Compare(x.WalletID, y.WalletID) })
+	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 && len(w.movements) == 0 && len(w.usage) == 0 {
 		return nil, nil
 	}
-	w := &writes{replies: b.replyRows, events: b.events}
 	if len(b.transfers) > 0 {
 		head := b.head
 		for _, t := range b.transfers {

@@ -21,9 +21,6 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 	movementsPending  = `SELECT ` + movementColumns + ` FROM movements
 WHERE status = 'pending' AND updated_at < $1 AND kind IN ('topup', 'withdrawal') ORDER BY updated_at, id LIMIT $2`
 
-	// Updating a row to itself takes its lock, on PostgreSQL until the end of the
-	// transaction, and reads it in the same statement.
-	usageLock   = `UPDATE wallet_usage SET day = day WHERE wallet_id = $1 RETURNING day, day_total, year, year_total, pending_in`
 	usageRead   = `SELECT day, day_total, year, year_total, pending_in FROM wallet_usage WHERE wallet_id = $1`
 	usageUpsert = `INSERT INTO wallet_usage (wallet_id, day, day_total, year, year_total, pending_in) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (wallet_id) DO UPDATE SET day = excluded.day, day_total = excluded.day_total, year = excluded.year,
@@ -34,20 +31,16 @@ year_total = excluded.year_total, pending_in = excluded.pending_in`
 	deviceByID     = `SELECT customer_id, device_id, first_seen_at FROM devices WHERE customer_id = $1 AND device_id = $2`
 )
 
-// CreateMovement implements hebao.Tx.
+// CreateMovement implements hebao.Tx. The movement is buffered and written at the
+// batch's flush, like the transfers it explains; it can be read once committed.
 func (t *tx) CreateMovement(_ context.Context, m hebao.Movement) error {
+	if err := t.checkWrite(); err != nil {
+		return err
+	}
 	if m.ID == "" || m.WalletID == "" || m.Kind == "" || m.Status == "" || m.Amount <= 0 {
 		return hebao.Errorf(hebao.CodeInvalidRequest, "a movement needs an id, a wallet, a kind, a status and a positive amount")
 	}
-	_, err := t.exec(movementInsert, m.ID, m.WalletID, m.CustomerID, string(m.Kind), string(m.Status), m.Amount,
-		m.CardID, m.CardMasked, m.CardSealed, m.BankCode, m.Counterparty, m.CounterpartyName, m.Memo,
-		m.FailureCode, m.Ref, m.CreatedAt.UnixMicro(), m.UpdatedAt.UnixMicro())
-	if err != nil {
-		if hebao.ErrorCode(err) == hebao.CodeConflict {
-			return hebao.Errorf(hebao.CodeConflict, "movement %s exists", m.ID)
-		}
-		return t.retryable(fmt.Errorf("store movement: %w", err))
-	}
+	t.b.movements = append(t.b.movements, m)
 	return nil
 }
 
@@ -128,42 +121,64 @@ func scanMovement(row scanner) (hebao.Movement, error) {
 	return m, nil
 }
 
-// Usage implements hebao.Tx.
+// Usage implements hebao.Tx. A wallet's counters are read once per batch — and on
+// PostgreSQL locked, so that another process counts after this batch commits — and
+// then kept in the batch, where SaveUsage changes them for the flush to write.
 func (t *tx) Usage(_ context.Context, walletID string) (hebao.Usage, error) {
 	if err := t.check(); err != nil {
 		return hebao.Usage{}, err
 	}
+	if st, ok := t.b.usage[walletID]; ok && !t.b.readOnly {
+		return st.u, nil
+	}
+	q := usageRead
+	if _, pg := t.b.w.(*pgTx); pg && !t.b.readOnly {
+		q += ` FOR UPDATE`
+	}
 	u := hebao.Usage{WalletID: walletID}
-	var (
-		day, year int64
-		row       scanner
-	)
-	if t.b.readOnly {
-		row = t.queryRow(usageRead, walletID)
-	} else {
-		if err := t.direct(); err != nil {
-			return u, err
-		}
-		row = t.queryRow(usageLock, walletID)
-	}
-	err := row.Scan(&day, &u.DayTotal, &year, &u.YearTotal, &u.PendingIn)
-	if isNoRows(err) {
-		return u, nil
-	}
-	if err != nil {
-		return u, t.retryable(fmt.Errorf("read limit counters: %w", err))
+	var day, year int64
+	err := t.queryRow(q, walletID).Scan(&day, &u.DayTotal, &year, &u.YearTotal, &u.PendingIn)
+	if err != nil && !isNoRows(err) {
+		return u, fmt.Errorf("read limit counters: %w", err)
 	}
 	u.Day, u.Year = int(day), int(year)
+	if !t.b.readOnly {
+		t.rememberUsage(walletID)
+		t.b.usage[walletID] = &usageState{u: u}
+	}
 	return u, nil
 }
 
 // SaveUsage implements hebao.Tx.
-func (t *tx) SaveUsage(_ context.Context, u hebao.Usage) error {
-	_, err := t.exec(usageUpsert, u.WalletID, int64(u.Day), u.DayTotal, int64(u.Year), u.YearTotal, u.PendingIn)
-	if err != nil {
-		return t.retryable(fmt.Errorf("store limit counters: %w", err))
+func (t *tx) SaveUsage(ctx context.Context, u hebao.Usage) error {
+	if err := t.checkWrite(); err != nil {
+		return err
 	}
+	if _, ok := t.b.usage[u.WalletID]; !ok {
+		// Never seen in this batch: read (and lock) the row first.
+		if _, err := t.Usage(ctx, u.WalletID); err != nil {
+			return err
+		}
+	}
+	t.rememberUsage(u.WalletID)
+	t.b.usage[u.WalletID] = &usageState{u: u, dirty: true}
 	return nil
+}
+
+// rememberUsage notes a wallet's counters before this closure first changes them.
+func (t *tx) rememberUsage(walletID string) {
+	if t.undoUsage == nil {
+		t.undoUsage = map[string]*usageState{}
+	}
+	if _, ok := t.undoUsage[walletID]; ok {
+		return
+	}
+	if st, ok := t.b.usage[walletID]; ok {
+		c := *st
+		t.undoUsage[walletID] = &c
+	} else {
+		t.undoUsage[walletID] = nil
+	}
 }
 
 // AccountByOwner implements hebao.Tx.
@@ -199,4 +214,14 @@ func (t *tx) Device(_ context.Context, customerID, deviceID string) (hebao.Devic
 	}
 	d.FirstSeenAt = time.UnixMicro(first).UTC()
 	return d, nil
+}
+
+func movementArgs(m hebao.Movement) []any {
+	return []any{m.ID, m.WalletID, m.CustomerID, string(m.Kind), string(m.Status), m.Amount,
+		m.CardID, m.CardMasked, m.CardSealed, m.BankCode, m.Counterparty, m.CounterpartyName, m.Memo,
+		m.FailureCode, m.Ref, m.CreatedAt.UnixMicro(), m.UpdatedAt.UnixMicro()}
+}
+
+func usageArgs(u hebao.Usage) []any {
+	return []any{u.WalletID, int64(u.Day), u.DayTotal, int64(u.Year), u.YearTotal, u.PendingIn}
 }

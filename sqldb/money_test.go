@@ -133,6 +133,68 @@ func (w *world) card(customerID, last4 string) hebao.Card {
 	return c
 }
 
+// cardNumber opens the full number of a card made by card: what the sandbox bank
+// keeps its balance under.
+func (w *world) cardNumber(c hebao.Card) string {
+	w.t.Helper()
+	b, err := w.keys.Open(c.NumberSealed, []byte(c.CustomerID))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// transferRequest is a transfer of amount from r's wallet to toPhone's, from r's
+// registration device with the right payment password, under key k of scope r.
+func transferRequest(r hebao.Registered, toPhone string, amount int64, k string) hebao.TransferRequest {
+	return hebao.TransferRequest{CustomerID: r.Customer.ID, DeviceID: "dev-" + r.Customer.Phone, ToPhone: toPhone,
+		Amount: amount, PaymentPassword: payPassword, Key: key(r.Customer.ID, k, []any{toPhone, amount}),
+		Reply: movementReply}
+}
+
+// fund pays amount from the funding account into acct.
+func (w *world) fund(acct hebao.AccountID, amount int64) {
+	w.t.Helper()
+	ctx := context.Background()
+	err := w.db.Transact(ctx, func(tx hebao.Tx) error {
+		return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("trf"), Kind: hebao.TransferFunding, Ref: "test",
+			Postings: hebao.Move(w.funding, acct, hebao.CNY, amount)})
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// codeCounts counts errors by public code, "" for success.
+func codeCounts(errs []error) map[string]int {
+	n := map[string]int{}
+	for _, err := range errs {
+		n[hebao.ErrorCode(err)]++
+	}
+	return n
+}
+
+// usage reads a wallet's limit counters.
+func (w *world) usage(walletID string) hebao.Usage {
+	w.t.Helper()
+	var u hebao.Usage
+	err := w.db.View(context.Background(), func(tx hebao.Tx) error {
+		var err error
+		u, err = tx.Usage(context.Background(), walletID)
+		return err
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return u
+}
+
+// movementCount counts a wallet's movements of kind.
+func (w *world) movementCount(walletID string, kind hebao.MovementKind) int64 {
+	w.t.Helper()
+	return rawInt(w.t, w.db, `SELECT COUNT(*) FROM movements WHERE wallet_id = ? AND kind = ?`, walletID, string(kind))
+}
+
 // luhnComplete appends the Luhn check digit to digits.
 func luhnComplete(digits string) string {
 	sum := 0

@@ -337,6 +337,12 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 		}
 		queue(nil, pgUpdateHead, w.head.Seq, w.head.Hash[:], w.headMAC[:])
 	}
+	for _, m := range w.movements {
+		queue(nil, movementInsert, movementArgs(m)...)
+	}
+	for _, u := range w.usage {
+		queue(nil, usageUpsert, usageArgs(u)...)
+	}
 	if n := len(w.replies); n > 0 {
 		scopes, keys, hashes, bodies := make([]string, n), make([]string, n), make([][]byte, n), make([][]byte, n)
 		statuses, created := make([]int32, n), make([]int64, n)

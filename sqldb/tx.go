@@ -29,6 +29,16 @@ type batchState struct {
 	replies   map[replyKey]int
 	replyRows []replyRow
 	events    []hebao.Event
+	// Movements and limit counters are buffered like transfers and written at the
+	// flush: a money-moving closure then needs no savepoint and no statement of its
+	// own besides its reads.
+	movements []hebao.Movement
+	usage     map[string]*usageState // by wallet id: read (and on PostgreSQL locked) once per batch
+}
+
+type usageState struct {
+	u     hebao.Usage
+	dirty bool
 }
 
 type lockedAccount struct {
@@ -52,15 +62,17 @@ type tx struct {
 	closed    bool
 	deferred  bool
 	undo      map[hebao.AccountID]*lockedAccount // state before this closure; nil = not loaded
+	undoUsage map[string]*usageState             // the same for limit counters
 	nTransfer int
 	nReplies  int
 	nEvents   int
+	nMoves    int
 }
 
 var _ hebao.Tx = (*tx)(nil)
 
 func (b *batchState) open() *tx {
-	return &tx{b: b, nTransfer: len(b.transfers), nReplies: len(b.replyRows), nEvents: len(b.events)}
+	return &tx{b: b, nTransfer: len(b.transfers), nReplies: len(b.replyRows), nEvents: len(b.events), nMoves: len(b.movements)}
 }
 
 // finish keeps the closure's effects.
@@ -95,9 +107,17 @@ func (t *tx) abort() error {
 	for _, r := range b.replyRows[t.nReplies:] {
 		delete(b.replies, replyKey{r.scope, r.key})
 	}
+	for id, prev := range t.undoUsage {
+		if prev == nil {
+			delete(b.usage, id)
+		} else {
+			b.usage[id] = prev
+		}
+	}
 	b.transfers = b.transfers[:t.nTransfer]
 	b.replyRows = b.replyRows[:t.nReplies]
 	b.events = b.events[:t.nEvents]
+	b.movements = b.movements[:t.nMoves]
 	return nil
 }
 

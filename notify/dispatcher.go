@@ -1,0 +1,211 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hebaopay/hebao"
+)
+
+// The Dispatcher's defaults.
+const (
+	DefaultPoll  = 100 * time.Millisecond
+	DefaultBatch = 100
+)
+
+// Dispatcher delivers the outbox. Each round takes a batch of pending events in one
+// transaction: it stores the notification of each movement event in the customer's
+// inbox, decides whether it is worth an SMS, and marks every event of the batch
+// delivered. Events of other kinds are marked delivered without a consumer for now:
+// their consumers (merchant webhooks, NATS) will read them here when they exist.
+// Only after the commit does it publish the notifications to the Hub and send the
+// SMS, each once and never retried: a failed SMS is logged, and the inbox has it.
+//
+// Several dispatchers may share a database: on PostgreSQL each takes events the
+// others have not locked; elsewhere their transactions run one at a time. If a round
+// is lost after its commit was written, its events come again: a notification is
+// stored once, but subscribers may see it twice and drop it by id.
+type Dispatcher struct {
+	Store hebao.Store
+	Hub   *Hub      // nil: no live push
+	SMS   hebao.SMS // nil: no SMS
+	Log   *slog.Logger
+	Poll  time.Duration // how often to look for events without a Wake; DefaultPoll when 0
+	Batch int           // events per round; DefaultBatch when 0
+
+	once sync.Once
+	wake chan struct{}
+}
+
+func (d *Dispatcher) wakeup() chan struct{} {
+	d.once.Do(func() { d.wake = make(chan struct{}, 1) })
+	return d.wake
+}
+
+// Wake asks a running dispatcher to look for events now rather than at its next
+// poll: call it after committing a transaction that emitted events. It never blocks.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wakeup() <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+func (d *Dispatcher) log() *slog.Logger {
+	if d.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Log
+}
+
+// Run delivers events until ctx ends, then returns nil. A round that fails is
+// logged and tried again at the next poll.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if d.Store == nil {
+		return errors.New("notify: Dispatcher needs a Store")
+	}
+	poll := d.Poll
+	if poll <= 0 {
+		poll = DefaultPoll
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-d.wakeup():
+		}
+		n, err := d.DispatchOnce(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			d.log().Error("dispatch outbox events", "err", err)
+		}
+		next := poll
+		if err == nil && n >= d.batch() {
+			next = 0 // a full batch: there may be more waiting
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(next)
+	}
+}
+
+func (d *Dispatcher) batch() int {
+	if d.Batch <= 0 {
+		return DefaultBatch
+	}
+	return d.Batch
+}
+
+// delivery is what a round does after its commit.
+type delivery struct {
+	n     hebao.Notification
+	phone string // "" when no SMS is due
+}
+
+// problem is a fault met inside the transaction, logged after it: the closure may
+// run more than once, so it logs nothing itself.
+type problem struct {
+	msg     string
+	eventID string
+	err     error
+}
+
+// DispatchOnce delivers one batch of pending events and returns how many it marked
+// delivered.
+func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
+	var (
+		out      []delivery
+		problems []problem
+		count    int
+	)
+	err := d.Store.Transact(ctx, func(tx hebao.Tx) error {
+		out, problems, count = out[:0], problems[:0], 0
+		events, err := tx.PendingEvents(ctx, d.batch())
+		if err != nil {
+			return err
+		}
+		ids := make([]string, 0, len(events))
+		for _, e := range events {
+			ids = append(ids, e.ID)
+			m, ok, err := movementOf(e)
+			if err != nil {
+				// Kept back, it would block nothing but come again forever.
+				problems = append(problems, problem{"drop malformed outbox event", e.ID, err})
+				continue
+			}
+			if !ok {
+				continue
+			}
+			n := fromMovement(e, m)
+			if err := tx.AddNotification(ctx, n); err != nil {
+				return err
+			}
+			dl := delivery{n: n}
+			if dl.phone, err = d.smsPhone(ctx, tx, m); err != nil {
+				if hebao.ErrorCode(err) != hebao.CodeNotFound {
+					return err
+				}
+				problems = append(problems, problem{"no SMS: customer not found", e.ID, err})
+			}
+			out = append(out, dl)
+		}
+		count = len(ids)
+		return tx.MarkDelivered(ctx, ids, tx.Now())
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range problems {
+		d.log().Error(p.msg, "event", p.eventID, "err", p.err)
+	}
+	if d.Hub != nil {
+		for _, dl := range out {
+			d.Hub.Publish(dl.n)
+		}
+	}
+	for _, dl := range out {
+		if dl.phone == "" || d.SMS == nil {
+			continue
+		}
+		// The text may show an amount, never a code; it is not logged all the same.
+		if err := d.SMS.Send(ctx, dl.phone, SMSText(dl.n)); err != nil {
+			d.log().Warn("send notification SMS", "notification", dl.n.ID, "customer", dl.n.CustomerID, "err", err)
+		}
+	}
+	return count, nil
+}
+
+// smsPhone returns the phone to send an SMS about m to, or "" if its amount is
+// below the wallet's threshold or the customer wants none.
+func (d *Dispatcher) smsPhone(ctx context.Context, tx hebao.Tx, m hebao.MovementEvent) (string, error) {
+	if d.SMS == nil {
+		return "", nil
+	}
+	s := hebao.DefaultWalletSettings(m.WalletID)
+	if m.WalletID != "" {
+		var err error
+		if s, err = tx.WalletSettings(ctx, m.WalletID); err != nil {
+			return "", err
+		}
+	}
+	if s.SMSThreshold == hebao.SMSOff || s.SMSThreshold < 0 || m.Amount < s.SMSThreshold {
+		return "", nil
+	}
+	c, err := tx.CustomerByID(ctx, m.CustomerID)
+	if err != nil {
+		return "", err
+	}
+	return c.Phone, nil
+}

@@ -1,0 +1,148 @@
+// Package notify delivers what the transactional outbox announces (SPEC §8): a
+// Dispatcher turns committed events into notifications in the customer's inbox,
+// pushes them to the customer's open apps through a Hub (streamed by ServeEvents as
+// Server-Sent Events) and sends an SMS when the amount reaches the customer's
+// threshold. Delivery is at least once: every notification carries an id derived
+// from its event, so a repeat is stored once and can be dropped by receivers.
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hebaopay/hebao"
+)
+
+// FromEvent returns the notification that the outbox event e announces, and false for
+// events of kinds that make no notification. The notification's id is derived from
+// the event's, so dispatching an event twice makes the same notification.
+func FromEvent(e hebao.Event) (hebao.Notification, bool, error) {
+	m, ok, err := movementOf(e)
+	if !ok || err != nil {
+		return hebao.Notification{}, ok, err
+	}
+	return fromMovement(e, m), true, nil
+}
+
+// movementOf decodes the payload of a movement event; false for other kinds.
+func movementOf(e hebao.Event) (hebao.MovementEvent, bool, error) {
+	var m hebao.MovementEvent
+	if e.Kind != hebao.EventMovement {
+		return m, false, nil
+	}
+	if err := json.Unmarshal(e.Payload, &m); err != nil {
+		return m, false, fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	if e.ID == "" || m.CustomerID == "" || m.Kind == "" || m.Status == "" {
+		return m, false, fmt.Errorf("event %s: a movement event needs an id, a customer, a kind and a status", e.ID)
+	}
+	return m, true, nil
+}
+
+func fromMovement(e hebao.Event, m hebao.MovementEvent) hebao.Notification {
+	at := m.At
+	if at.IsZero() {
+		at = e.CreatedAt
+	}
+	return hebao.Notification{
+		ID:            notificationID(e.ID),
+		CustomerID:    m.CustomerID,
+		Kind:          string(m.Kind) + "." + string(m.Status),
+		Title:         Title(m),
+		Amount:        m.Amount,
+		Counterparty:  m.Counterparty,
+		BalanceAfter:  m.BalanceAfter,
+		TransactionID: m.TransactionID,
+		CreatedAt:     at.UTC(),
+	}
+}
+
+// notificationID is "ntf_" and the event id without its prefix: time-sortable like
+// the event's, so an inbox read newest first by id is in the order of the events.
+func notificationID(eventID string) string {
+	if _, rest, ok := strings.Cut(eventID, "_"); ok {
+		return "ntf_" + rest
+	}
+	return "ntf_" + eventID
+}
+
+// Title says in one line of plain English what happened to the customer's money,
+// e.g. "You received ¥12.34 from 138****0000".
+func Title(m hebao.MovementEvent) string {
+	amount := hebao.FormatCNY(m.Amount)
+	why := ""
+	if m.FailureCode != "" {
+		why = ": " + strings.ReplaceAll(m.FailureCode, "_", " ")
+	}
+	from, to := "", ""
+	if m.Counterparty != "" {
+		from, to = " from "+m.Counterparty, " to "+m.Counterparty
+	}
+	switch m.Kind {
+	case hebao.MovementTopup:
+		switch m.Status {
+		case hebao.MovementPending:
+			return "Top-up of " + amount + " is being processed"
+		case hebao.MovementSucceeded:
+			return "Top-up of " + amount + " succeeded"
+		case hebao.MovementFailed:
+			return "Top-up of " + amount + " failed" + why
+		}
+	case hebao.MovementWithdrawal:
+		switch m.Status {
+		case hebao.MovementPending:
+			return "Withdrawal of " + amount + " is being processed"
+		case hebao.MovementSucceeded:
+			return "Withdrawal of " + amount + " succeeded"
+		case hebao.MovementFailed:
+			return "Withdrawal of " + amount + " failed" + why
+		}
+	case hebao.MovementTransferOut:
+		switch m.Status {
+		case hebao.MovementPending:
+			return "Sending " + amount + to
+		case hebao.MovementSucceeded:
+			return "You sent " + amount + to
+		case hebao.MovementFailed:
+			return "Sending " + amount + to + " failed" + why
+		}
+	case hebao.MovementTransferIn:
+		switch m.Status {
+		case hebao.MovementPending:
+			return amount + from + " is on its way"
+		case hebao.MovementSucceeded:
+			return "You received " + amount + from
+		case hebao.MovementFailed:
+			return amount + from + " did not arrive" + why
+		}
+	}
+	return fmt.Sprintf("%s of %s: %s%s", strings.ReplaceAll(string(m.Kind), "_", " "), amount, m.Status, why)
+}
+
+// SMSText is the text message for n: the title and the balance after it.
+func SMSText(n hebao.Notification) string {
+	return "【荷包 Hebao】" + n.Title + ". Balance: " + hebao.FormatCNY(n.BalanceAfter) + "."
+}
+
+// View is a notification as the API shows it, in the event stream and in
+// GET /v1/notifications.
+type View struct {
+	ID            string    `json:"id"`
+	Kind          string    `json:"kind"`
+	Title         string    `json:"title"`
+	Amount        int64     `json:"amount"`
+	Counterparty  string    `json:"counterparty"`
+	BalanceAfter  int64     `json:"balance_after"`
+	TransactionID string    `json:"transaction_id"`
+	CreatedAt     time.Time `json:"created_at"` // RFC 3339, UTC
+}
+
+// NewView returns the API's view of n.
+func NewView(n hebao.Notification) View {
+	return View{
+		ID: n.ID, Kind: n.Kind, Title: n.Title, Amount: n.Amount, Counterparty: n.Counterparty,
+		BalanceAfter: n.BalanceAfter, TransactionID: n.TransactionID, CreatedAt: n.CreatedAt.UTC(),
+	}
+}

@@ -1,0 +1,101 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hebaopay/hebao"
+	"github.com/hebaopay/hebao/sqldb/sqldbtest"
+)
+
+// benchWallets is how many wallets the service benchmark moves money between.
+const benchWallets = 2_000
+
+// BenchmarkTransferService sends transfers between wallets through the whole service
+// layer — payment password, payer's limits, payee's cap, idempotency key, both
+// movements, two outbox events — the work of POST /v1/transfers without HTTP:
+//
+//	go test ./sqldb -run '^$' -bench TransferService -benchtime 3s -count 3
+func BenchmarkTransferService(b *testing.B) {
+	for _, backend := range sqldbtest.Backends(b) {
+		b.Run(backend, func(parent *testing.B) {
+			for _, callers := range []int{1, 64} {
+				var (
+					w       *world
+					wallets []hebao.Registered
+				)
+				parent.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+					if w == nil {
+						w, wallets = benchWorld(parent, backend)
+					}
+					ctx := context.Background()
+					parallel(b, callers, func(r *randSource) error {
+						from := wallets[r.r.IntN(len(wallets))]
+						to := wallets[r.r.IntN(len(wallets))]
+						for to.Wallet.ID == from.Wallet.ID {
+							to = wallets[r.r.IntN(len(wallets))]
+						}
+						k := hebao.NewID("idem")
+						_, err := w.transfers.Send(ctx, hebao.TransferRequest{CustomerID: from.Customer.ID, DeviceID: "dev",
+							ToWalletID: to.Wallet.ID, Amount: 1, Memo: "bench", PaymentPassword: payPassword,
+							Key: hebao.NewIdempotencyKey(from.Customer.ID+" POST /v1/transfers", k, []byte(k)), Reply: movementReply})
+						return err
+					})
+				})
+				if w != nil {
+					w.db.Close()
+				}
+			}
+		})
+	}
+}
+
+// benchWorld opens a new database with benchWallets funded tier-1 wallets.
+func benchWorld(b *testing.B, backend string) (*world, []hebao.Registered) {
+	b.Helper()
+	db := openTest(b, Config{URL: sqldbtest.URL(b, backend), DataDir: b.TempDir()})
+	w := newWorld(b, db, nil)
+	ctx := context.Background()
+	out := make([]hebao.Registered, benchWallets)
+	svc := &hebao.CustomerService{Store: db, OTP: anyCode{}, Argon2: cheapArgon2}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	sem := make(chan struct{}, 64)
+	for i := range out {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r, err := svc.Register(ctx, hebao.Registration{Phone: fmt.Sprintf("139%08d", i), OTP: "123456", Password: "correct horse", DeviceID: "dev"})
+			if err != nil {
+				errs <- err
+				return
+			}
+			hash := hebao.HashPaymentPassword(w.keys.DeriveKey(hebao.PaymentPasswordKeyPurpose), r.Wallet.ID, payPassword)
+			err = db.Transact(ctx, func(tx hebao.Tx) error {
+				if err := tx.SavePaymentPassword(ctx, hebao.PaymentPassword{WalletID: r.Wallet.ID, Hash: hash, UpdatedAt: tx.Now()}); err != nil {
+					return err
+				}
+				return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("trf"), Kind: hebao.TransferFunding, Ref: "bench",
+					Postings: hebao.Move(w.funding, r.Wallet.Account, hebao.CNY, 1_000_000_000)})
+			})
+			if err != nil {
+				errs <- err
+			}
+			r.Wallet.Tier = 1
+			out[i] = r
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	if _, err := rawExec(b, db, `UPDATE wallets SET tier = 1`); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	return w, out
+}
