@@ -379,7 +379,7 @@ func (s *BankService) record(ctx context.Context, m Movement, out BankOutcome) e
 	err := s.Store.Transact(ctx, func(tx Tx) error {
 		finished = false
 		now := nowIn(s.Now, tx)
-		ok, err := tx.FinishMovement(ctx, m.ID, status, code, now)
+		ok, err := tx.FinishMovement(ctx, m.WalletID, m.ID, status, code, now)
 		if err != nil || !ok {
 			return err
 		}

@@ -126,3 +126,19 @@ func TestValidID(t *testing.T) {
 		}
 	}
 }
+
+// TestNewIDMonotonic: ids made one after another sort in that order, even many
+// within one millisecond.
+func TestNewIDMonotonic(t *testing.T) {
+	prev := hebao.NewID("mov")
+	for i := 0; i < 100_000; i++ {
+		id := hebao.NewID("mov")
+		if id <= prev {
+			t.Fatalf("id %d: %s is not after %s", i, id, prev)
+		}
+		if !hebao.ValidID("mov", id) {
+			t.Fatalf("invalid id %s", id)
+		}
+		prev = id
+	}
+}

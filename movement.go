@@ -71,11 +71,11 @@ type MovementTx interface {
 	// Movements returns up to limit of the wallet's movements, newest first, with ids
 	// below before (from the newest when before is "").
 	Movements(ctx context.Context, walletID, before string, limit int) ([]Movement, error)
-	// FinishMovement moves the pending movement with the given id to status (with
+	// FinishMovement moves the wallet's pending movement with the given id to status (with
 	// failureCode when failed) at at, and reports whether it did: false, changing
 	// nothing, when it is no longer pending or does not exist. Two processes racing
 	// to finish one movement see exactly one true.
-	FinishMovement(ctx context.Context, id string, status MovementStatus, failureCode string, at time.Time) (bool, error)
+	FinishMovement(ctx context.Context, walletID, id string, status MovementStatus, failureCode string, at time.Time) (bool, error)
 	// PendingMovements returns up to limit pending top-ups and withdrawals last
 	// changed before before, oldest first: the work a restart must finish.
 	PendingMovements(ctx context.Context, before time.Time, limit int) ([]Movement, error)

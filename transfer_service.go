@@ -132,7 +132,11 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 			return Reply{}, err
 		}
 		if err := checkCap(ctx, tx, payee, payeeLimits, r.Amount, false); err != nil {
-			return Reply{}, Errorf(CodeBalanceCapExceeded, "the payee's wallet cannot hold this much more; send less, or ask them to raise their wallet's tier")
+			if ErrorCode(err) == CodeBalanceCapExceeded {
+				// Say it about the payee, without telling the payer their balance.
+				err = Errorf(CodeBalanceCapExceeded, "the payee's wallet cannot hold this much more; send less, or ask them to raise their wallet's tier")
+			}
+			return Reply{}, err
 		}
 		if pass != nil {
 			if err := s.OTP.Use(ctx, tx, *pass); err != nil {

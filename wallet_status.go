@@ -68,9 +68,9 @@ func pastTense(ev WalletEvent) string {
 }
 
 // CanPay says whether money may leave w: payments, transfers, withdrawals. A frozen
-// or closed wallet is wallet_frozen. Receiving money (refunds, incoming transfers)
-// is always allowed, frozen or closed alike: the use cases that credit a wallet do
-// not call CanPay.
+// or closed wallet is wallet_frozen. Refunds and the answers of the bank to
+// operations already under way still reach a frozen or closed wallet; new incoming
+// transfers and top-ups need an active one (SPEC §5, §6).
 // Errors: wallet_frozen.
 func CanPay(w Wallet) error {
 	switch w.Status {

@@ -102,6 +102,25 @@ func TestOpenAPIResponses(t *testing.T) {
 	otp := `{"phone": "13800138000", "purpose": "login"}`
 
 	acct := newAccounts(t)
+	mon := acct.withMoney(t) // acct.cfg moves money from here on
+	payerA := mon.payer(t, "15000150000", "110101198001011232", "6222026000070007")
+	payerB := mon.payer(t, "15100151000", "11010119850505456X", "6222026000070015")
+	mon.fund(t, payerA, 10_000)
+	_, paid := answer(t, mon.post(t, payerA.Token, "/v1/transfers", "oa-1", transferBody("15100151000", 100, payPassword)))
+	_, out := answer(t, mon.post(t, payerA.Token, "/v1/withdrawals", "oa-2", body(map[string]any{"card_id": payerA.card, "amount": 100, "payment_password": payPassword})))
+	mon.settle(t, payerA.Token, "/v1/withdrawals/"+out.ID)
+	if _, err := mon.disp.DispatchOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var history struct{ Items []struct{ ID, Kind string } }
+	json.Unmarshal(mon.s.do(t, "GET", "/v1/transactions", bearerHeader(payerA.Token), "").Body.Bytes(), &history)
+	topupID := history.Items[len(history.Items)-1].ID
+	idem := func(token, key string) http.Header {
+		h := authJSON(token)
+		h.Set("Idempotency-Key", key)
+		return h
+	}
+	settings := `{"password_free":{"enabled":true,"per_payment_limit":100},"auto_topup":false,"sms_threshold":null}`
 	known := acct.register(t, "13700137000", "dev-a")
 	leaving := acct.register(t, "13600136000", "dev-a")  // signs out on this device
 	everyone := acct.register(t, "13500135000", "dev-a") // signs out everywhere
@@ -121,6 +140,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	noIdentity.Cards = nil
 	noIdentity.Face = nil
 	noIdentity.PaymentPasswords = nil
+	noIdentity.Transfers, noIdentity.Bank, noIdentity.Hub = nil, nil, nil
 	broken.Ledger = brokenLedger{}
 	tests := []struct {
 		name   string
@@ -234,6 +254,36 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "set tier, unknown", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + noWallet + "/tier", header: authJSON(acct.admin), body: `{"tier": 2}`, status: 404},
 		{name: "set tier, agent", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + known.Wallet.ID + "/tier", header: authJSON(acct.agent), body: `{"tier": 1}`, status: 403},
 		{name: "set tier, customer", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + known.Wallet.ID + "/tier", header: authJSON(known.Token), body: `{"tier": 1}`, status: 403},
+		{name: "transfer", cfg: acct.cfg, method: "POST", target: "/v1/transfers", header: idem(payerA.Token, "oa-3"), body: transferBody("15100151000", 1, payPassword), status: 201},
+		{name: "transfer, replay", cfg: acct.cfg, method: "POST", target: "/v1/transfers", header: idem(payerA.Token, "oa-1"), body: transferBody("15100151000", 100, payPassword), status: 201},
+		{name: "transfer, key reused", cfg: acct.cfg, method: "POST", target: "/v1/transfers", header: idem(payerA.Token, "oa-1"), body: transferBody("15100151000", 101, payPassword), status: 422},
+		{name: "transfer, no key", cfg: acct.cfg, method: "POST", target: "/v1/transfers", header: authJSON(payerA.Token), body: transferBody("15100151000", 1, payPassword), status: 400},
+		{name: "transfer, unknown payee", cfg: acct.cfg, method: "POST", target: "/v1/transfers", header: idem(payerA.Token, "oa-4"), body: transferBody("15200152000", 1, payPassword), status: 404},
+		{name: "transfer, not configured", cfg: noIdentity, method: "POST", target: "/v1/transfers", header: idem(payerA.Token, "oa-5"), body: transferBody("15100151000", 1, payPassword), status: 503},
+		{name: "topup", cfg: acct.cfg, method: "POST", target: "/v1/topups", header: idem(payerB.Token, "oa-6"), body: body(map[string]any{"card_id": payerB.card, "amount": 100}), status: 202},
+		{name: "topup, another's card", cfg: acct.cfg, method: "POST", target: "/v1/topups", header: idem(payerB.Token, "oa-7"), body: body(map[string]any{"card_id": payerA.card, "amount": 100}), status: 404},
+		{name: "topup, fractional", cfg: acct.cfg, method: "POST", target: "/v1/topups", header: idem(payerB.Token, "oa-8"), body: `{"card_id": "` + payerB.card + `", "amount": 1.5}`, status: 400},
+		{name: "get topup", cfg: acct.cfg, method: "GET", target: "/v1/topups/" + topupID, header: bearerHeader(payerA.Token), status: 200},
+		{name: "get topup, another's", cfg: acct.cfg, method: "GET", target: "/v1/topups/" + topupID, header: bearerHeader(payerB.Token), status: 404},
+		{name: "get topup, malformed", cfg: acct.cfg, method: "GET", target: "/v1/topups/x", header: bearerHeader(payerA.Token), status: 400},
+		{name: "withdraw", cfg: acct.cfg, method: "POST", target: "/v1/withdrawals", header: idem(payerA.Token, "oa-9"), body: body(map[string]any{"card_id": payerA.card, "amount": 1, "payment_password": payPassword}), status: 202},
+		{name: "withdraw, wrong password", cfg: acct.cfg, method: "POST", target: "/v1/withdrawals", header: idem(payerA.Token, "oa-10"), body: body(map[string]any{"card_id": payerA.card, "amount": 1, "payment_password": "640193"}), status: 422},
+		{name: "withdraw, no key", cfg: acct.cfg, method: "POST", target: "/v1/withdrawals", header: authJSON(payerA.Token), body: body(map[string]any{"card_id": payerA.card, "amount": 1, "payment_password": payPassword}), status: 400},
+		{name: "get withdrawal", cfg: acct.cfg, method: "GET", target: "/v1/withdrawals/" + out.ID, header: bearerHeader(payerA.Token), status: 200},
+		{name: "get withdrawal, a top-up", cfg: acct.cfg, method: "GET", target: "/v1/withdrawals/" + topupID, header: bearerHeader(payerA.Token), status: 404},
+		{name: "transactions", cfg: acct.cfg, method: "GET", target: "/v1/transactions?limit=2", header: bearerHeader(payerA.Token), status: 200},
+		{name: "transactions, limit 101", cfg: acct.cfg, method: "GET", target: "/v1/transactions?limit=101", header: bearerHeader(payerA.Token), status: 400},
+		{name: "transactions, no token", cfg: acct.cfg, method: "GET", target: "/v1/transactions", status: 401},
+		{name: "transaction", cfg: acct.cfg, method: "GET", target: "/v1/transactions/" + paid.ID, header: bearerHeader(payerA.Token), status: 200},
+		{name: "transaction, a withdrawal", cfg: acct.cfg, method: "GET", target: "/v1/transactions/" + out.ID, header: bearerHeader(payerA.Token), status: 200},
+		{name: "transaction, another's", cfg: acct.cfg, method: "GET", target: "/v1/transactions/" + paid.ID, header: bearerHeader(payerB.Token), status: 404},
+		{name: "notifications", cfg: acct.cfg, method: "GET", target: "/v1/notifications", header: bearerHeader(payerB.Token), status: 200},
+		{name: "notifications, bad cursor", cfg: acct.cfg, method: "GET", target: "/v1/notifications?cursor=x", header: bearerHeader(payerB.Token), status: 400},
+		{name: "events, not configured", cfg: noIdentity, method: "GET", target: "/v1/events", header: bearerHeader(payerB.Token), status: 503},
+		{name: "events, no token", cfg: acct.cfg, method: "GET", target: "/v1/events", status: 401},
+		{name: "settings", cfg: acct.cfg, method: "GET", target: "/v1/wallet/settings", header: bearerHeader(payerB.Token), status: 200},
+		{name: "put settings", cfg: acct.cfg, method: "PUT", target: "/v1/wallet/settings", header: authJSON(payerB.Token), body: settings, status: 200},
+		{name: "put settings, too high", cfg: acct.cfg, method: "PUT", target: "/v1/wallet/settings", header: authJSON(payerB.Token), body: strings.Replace(settings, ":100}", ":100001}", 1), status: 400},
 		{name: "set tier, no token", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + known.Wallet.ID + "/tier", header: jsonHeader(), body: `{"tier": 1}`, status: 401},
 	}
 	hit := map[string]bool{}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hebaopay/hebao"
+	"github.com/hebaopay/hebao/notify"
 )
 
 // maxBody is the largest request body any route accepts (SPEC §10).
@@ -62,6 +63,13 @@ type Config struct {
 	Audit *hebao.AuditService
 	// Ledger proves the ledger (GET /v1/admin/ledger/verify); nil answers 503.
 	Ledger hebao.LedgerVerifier
+	// Transfers sends money between wallets (POST /v1/transfers); nil answers 503.
+	Transfers *hebao.TransferService
+	// Bank tops up and withdraws through the bank (/v1/topups, /v1/withdrawals);
+	// nil answers 503.
+	Bank *hebao.BankService
+	// Hub pushes notifications to open apps (GET /v1/events); nil answers 503.
+	Hub *notify.Hub
 }
 
 // Server is the HTTP API. Build it with NewServer and serve Handler.
@@ -84,6 +92,11 @@ type Server struct {
 	ledger       hebao.LedgerVerifier
 	walletStatus *hebao.WalletStatusService
 	auth         *hebao.Authenticator
+	transfers    *hebao.TransferService
+	bank         *hebao.BankService
+	hub          *notify.Hub
+	streams      context.Context // ended by StopStreams
+	stopStreams  context.CancelFunc
 
 	mux     *http.ServeMux
 	routes  []string // every pattern registered, in order; the OpenAPI test walks them
@@ -118,8 +131,12 @@ func NewServer(cfg Config) (*Server, error) {
 		ledger:       cfg.Ledger,
 		walletStatus: cfg.WalletStatus,
 		auth:         &hebao.Authenticator{Customers: cfg.Customers, Staff: cfg.Staff},
+		transfers:    cfg.Transfers,
+		bank:         cfg.Bank,
+		hub:          cfg.Hub,
 		mux:          http.NewServeMux(),
 	}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -173,6 +190,17 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/cards", s.asCustomer(s.listCards))
 	s.handle("DELETE /v1/cards/{id}", s.asCustomer(s.removeCard))
 	s.handle("PUT /v1/cards/order", s.asCustomer(s.orderCards))
+	s.handle("GET /v1/wallet/settings", s.asCustomer(s.getSettings))
+	s.handle("PUT /v1/wallet/settings", s.asCustomer(s.putSettings))
+	s.handle("POST /v1/transfers", s.asCustomer(s.transfer))
+	s.handle("POST /v1/topups", s.asCustomer(s.topup))
+	s.handle("GET /v1/topups/{id}", s.asCustomer(s.getTopup))
+	s.handle("POST /v1/withdrawals", s.asCustomer(s.withdraw))
+	s.handle("GET /v1/withdrawals/{id}", s.asCustomer(s.getWithdrawal))
+	s.handle("GET /v1/transactions", s.asCustomer(s.listTransactions))
+	s.handle("GET /v1/transactions/{id}", s.asCustomer(s.getTransaction))
+	s.handle("GET /v1/notifications", s.asCustomer(s.listNotifications))
+	s.handle("GET /v1/events", s.asCustomer(s.events))
 	s.handle("POST /v1/staff/sessions", s.staffLogin)
 	s.handle("GET /v1/admin/ledger/verify", s.asStaff(hebao.RoleAdmin, s.verifyLedger))
 	s.handle("GET /v1/admin/audit", s.asStaff(hebao.RoleAdmin, s.listAudit))

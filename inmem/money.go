@@ -54,12 +54,12 @@ func (t *tx) Movements(_ context.Context, walletID, before string, limit int) ([
 	return out, nil
 }
 
-func (t *tx) FinishMovement(_ context.Context, id string, status hebao.MovementStatus, failureCode string, at time.Time) (bool, error) {
+func (t *tx) FinishMovement(_ context.Context, walletID, id string, status hebao.MovementStatus, failureCode string, at time.Time) (bool, error) {
 	if err := t.write(); err != nil {
 		return false, err
 	}
 	m, ok := t.d.movements[id]
-	if !ok || m.Status != hebao.MovementPending {
+	if !ok || m.WalletID != walletID || m.Status != hebao.MovementPending {
 		return false, nil
 	}
 	m.Status, m.FailureCode, m.UpdatedAt = status, failureCode, at

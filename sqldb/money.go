@@ -17,7 +17,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 	movementByID      = `SELECT ` + movementColumns + ` FROM movements WHERE wallet_id = $1 AND id = $2`
 	movementsByWallet = `SELECT ` + movementColumns + ` FROM movements WHERE wallet_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`
 	movementsNewest   = `SELECT ` + movementColumns + ` FROM movements WHERE wallet_id = $1 ORDER BY id DESC LIMIT $2`
-	movementFinish    = `UPDATE movements SET status = $2, failure_code = $3, updated_at = $4 WHERE id = $1 AND status = 'pending'`
+	movementFinish    = `UPDATE movements SET status = $3, failure_code = $4, updated_at = $5 WHERE wallet_id = $1 AND id = $2 AND status = 'pending'`
 	movementsPending  = `SELECT ` + movementColumns + ` FROM movements
 WHERE status = 'pending' AND updated_at < $1 AND kind IN ('topup', 'withdrawal') ORDER BY updated_at, id LIMIT $2`
 
@@ -68,8 +68,8 @@ func (t *tx) Movements(_ context.Context, walletID, before string, limit int) ([
 }
 
 // FinishMovement implements hebao.Tx.
-func (t *tx) FinishMovement(_ context.Context, id string, status hebao.MovementStatus, failureCode string, at time.Time) (bool, error) {
-	n, err := t.exec(movementFinish, id, string(status), failureCode, at.UnixMicro())
+func (t *tx) FinishMovement(_ context.Context, walletID, id string, status hebao.MovementStatus, failureCode string, at time.Time) (bool, error) {
+	n, err := t.exec(movementFinish, walletID, id, string(status), failureCode, at.UnixMicro())
 	if err != nil {
 		return false, t.retryable(fmt.Errorf("finish movement: %w", err))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,12 @@ func BenchmarkTransferService(b *testing.B) {
 						w, wallets = benchWorld(parent, backend)
 					}
 					ctx := context.Background()
+					b0, c0 := w.batches.Load(), w.closures.Load()
+					defer func() {
+						if n := w.batches.Load() - b0; n > 0 {
+							b.ReportMetric(float64(w.closures.Load()-c0)/float64(n), "closures/commit")
+						}
+					}()
 					parallel(b, callers, func(r *randSource) error {
 						from := wallets[r.r.IntN(len(wallets))]
 						to := wallets[r.r.IntN(len(wallets))]
@@ -56,8 +63,13 @@ func BenchmarkTransferService(b *testing.B) {
 // benchWorld opens a new database with benchWallets funded tier-1 wallets.
 func benchWorld(b *testing.B, backend string) (*world, []hebao.Registered) {
 	b.Helper()
-	db := openTest(b, Config{URL: sqldbtest.URL(b, backend), DataDir: b.TempDir()})
+	var batches, closures atomic.Int64
+	db := openTest(b, Config{URL: sqldbtest.URL(b, backend), DataDir: b.TempDir(), OnCommit: func(n int, _ time.Duration) {
+		batches.Add(1)
+		closures.Add(int64(n))
+	}})
 	w := newWorld(b, db, nil)
+	w.batches, w.closures = &batches, &closures
 	ctx := context.Background()
 	out := make([]hebao.Registered, benchWallets)
 	svc := &hebao.CustomerService{Store: db, OTP: anyCode{}, Argon2: cheapArgon2}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ type world struct {
 	transfers *hebao.TransferService
 	banks     *hebao.BankService
 	funding   hebao.AccountID
+
+	batches, closures *atomic.Int64 // counted by the benchmark's OnCommit
 }
 
 // payPassword is every test wallet's payment password.

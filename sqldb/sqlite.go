@@ -87,6 +87,10 @@ func openSQLite(ctx context.Context, dir string, readOnly bool) (*sqliteDB, erro
 	// 64 MiB of page cache (the default is 2 MiB): the hot pages of the indexes the
 	// money services touch stay in memory instead of costing a read(2) each.
 	q.Add("_pragma", "cache_size(-65536)")
+	// Statement journals (which let one statement of a batch fail alone) in memory:
+	// on disk, every multi-row insert of a flush would also write its pages to a
+	// temporary file.
+	q.Add("_pragma", "temp_store(2)")
 	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walFallbackPages))
 	q.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())

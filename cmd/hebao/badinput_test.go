@@ -39,7 +39,8 @@ func TestBadInputSweep(t *testing.T) {
 		_, a := s.do(t, "GET", "/v1/admin/audit?limit=100", http.Header{"Authorization": {"Bearer " + staff.Token}}, "")
 		var audit struct{ Items []json.RawMessage }
 		json.Unmarshal(a, &audit)
-		return fmt.Sprintf("%s | %d audit records", w, len(audit.Items))
+		_, txs := s.do(t, "GET", "/v1/transactions", http.Header{"Authorization": {"Bearer " + reg.Token}}, "")
+		return fmt.Sprintf("%s | %s | %d audit records", w, txs, len(audit.Items))
 	}
 	before := snapshot()
 
@@ -58,6 +59,10 @@ func TestBadInputSweep(t *testing.T) {
 		{"POST", "/v1/wallet/unfreeze", reg.Token},
 		{"POST", "/v1/cards", reg.Token},
 		{"PUT", "/v1/cards/order", reg.Token},
+		{"PUT", "/v1/wallet/settings", reg.Token},
+		{"POST", "/v1/transfers", reg.Token},
+		{"POST", "/v1/topups", reg.Token},
+		{"POST", "/v1/withdrawals", reg.Token},
 		{"POST", "/v1/agent/wallets/" + reg.WalletID + "/freeze", staff.Token},
 		{"POST", "/v1/agent/wallets/" + reg.WalletID + "/unfreeze", staff.Token},
 		{"POST", "/v1/admin/wallets/" + reg.WalletID + "/tier", staff.Token},
@@ -84,6 +89,8 @@ func TestBadInputSweep(t *testing.T) {
 			if r.token != "" {
 				h.Set("Authorization", "Bearer "+r.token)
 			}
+			// Money routes need a key: without one every body is refused for that.
+			h.Set("Idempotency-Key", fmt.Sprintf("sweep-%d", checked))
 			resp, out := s.do(t, r.method, r.path, h, b)
 			if resp.StatusCode != 400 {
 				t.Errorf("%s %s with %s: %d, want 400: %.200s", r.method, r.path, name, resp.StatusCode, out)

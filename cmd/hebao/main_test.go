@@ -156,9 +156,9 @@ func TestServeThenVerify(t *testing.T) {
 		{name: "readyz", method: "GET", path: "/readyz", status: 200, contentType: "application/json", contains: `{"status":"ok"}`},
 		{name: "openapi", method: "GET", path: "/openapi.json", status: 200, contentType: "application/json", contains: `"openapi": "3.1.0"`},
 		{
-			name: "unknown route", method: "POST", path: "/v1/transfers", header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"e2e-1"}},
+			name: "unknown route", method: "POST", path: "/v1/nowhere", header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"e2e-1"}},
 			body: `{"amount": 1,`, status: 404, contentType: "application/problem+json",
-			problem: &problemDoc{Type: "https://hebao.dev/problems/not_found", Title: "Not Found", Status: 404, Detail: "there is no route POST /v1/transfers", Code: "not_found", RequestID: "e2e-1"},
+			problem: &problemDoc{Type: "https://hebao.dev/problems/not_found", Title: "Not Found", Status: 404, Detail: "there is no route POST /v1/nowhere", Code: "not_found", RequestID: "e2e-1"},
 		},
 		{
 			name: "wrong method", method: "POST", path: "/healthz", header: http.Header{"X-Request-Id": {"e2e-2"}},

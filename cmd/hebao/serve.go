@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/hebaopay/hebao"
 	hebaohttp "github.com/hebaopay/hebao/http"
+	"github.com/hebaopay/hebao/notify"
+	"github.com/hebaopay/hebao/sandbox"
 )
 
 // shutdownTimeout is how long requests in flight get to finish after a stop signal.
@@ -32,6 +35,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		dev        bool
 		minVersion string
 		cardKeys   string
+		bankWait   time.Duration
 	)
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 	f.register(flags, m.Getenv)
@@ -39,10 +43,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	flags.BoolVar(&dev, "dev", false, "development mode: never with real money")
 	flags.StringVar(&minVersion, "min-client-version", m.Getenv("HEBAO_MIN_CLIENT_VERSION"), "answer 426 to clients whose X-Client-Version is older")
 	flags.StringVar(&cardKeys, "card-key-file", m.Getenv("HEBAO_CARD_KEY_FILE"), cardKeyFlagHelp)
+	flags.DurationVar(&bankWait, "bank-timeout", hebao.DefaultBankTimeout, "how long the bank has to answer a top-up or withdrawal before it is cancelled and fails with bank_timeout")
 	sf.register(flags, m.Getenv)
 	ff.register(flags, m.Getenv)
 	if help, err := m.parse(flags, args); help || err != nil {
 		return err
+	}
+	if bankWait <= 0 {
+		return usageError{"--bank-timeout must be positive"}
 	}
 	smsOut, err := m.smsGateway(sf, dev, m.Stdout)
 	if err != nil {
@@ -74,8 +82,24 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 
+	// The sandbox bank is the only bank for now, with --dev and without: it moves
+	// test money only, and says so wherever it shows.
+	bank, err := sandbox.Open(f.dataDir)
+	if err != nil {
+		return fmt.Errorf("open the sandbox bank: %w", err)
+	}
+	defer bank.Close() // after the bank service has stopped (below)
+	log.Info("bank", slog.String("bank", bank.Label()))
+
 	otp := &hebao.OTPService{Store: db, SMS: smsOut.gateway, Key: otpKey(k.Ledger)}
 	staff := &hebao.StaffService{Store: db}
+	payPasswords := &hebao.PaymentPasswordService{Store: db, Keys: keyring, OTP: otp}
+	hub := notify.NewHub()
+	dispatcher := &notify.Dispatcher{Store: db, Hub: hub, SMS: smsOut.gateway, Log: log}
+	bankService := &hebao.BankService{Store: db, Bank: bank, Keys: keyring, Tiers: hebao.DefaultTierLimits(),
+		Passwords: payPasswords, Timeout: bankWait, Log: log, Committed: dispatcher.Wake}
+	transfers := &hebao.TransferService{Store: db, Tiers: hebao.DefaultTierLimits(), Passwords: payPasswords, OTP: otp,
+		Committed: dispatcher.Wake}
 	cfg := hebaohttp.Config{
 		Store:            db,
 		Logger:           log,
@@ -88,11 +112,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Identity:         &hebao.IdentityService{Store: db, Keys: keyring},
 		Cards:            &hebao.CardService{Store: db, Keys: keyring, OTP: otp},
 		Face:             &hebao.FaceService{Store: db, Keys: keyring, Verifier: verifier},
-		PaymentPasswords: &hebao.PaymentPasswordService{Store: db, Keys: keyring, OTP: otp},
+		PaymentPasswords: payPasswords,
 		WalletStatus:     &hebao.WalletStatusService{Store: db, Keys: keyring, OTP: otp},
 		Staff:            staff,
 		Audit:            &hebao.AuditService{Store: db},
 		Ledger:           db,
+		Transfers:        transfers,
+		Bank:             bankService,
+		Hub:              hub,
 	}
 	var devCredentials string // dev.json, under --dev
 	if dev {
@@ -117,6 +144,23 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Event streams never end by themselves: a shutdown ends them.
+	srv.RegisterOnShutdown(api.StopStreams)
+
+	// The background work lives as long as the server: bank calls left pending by a
+	// restart, and the outbox that sends notifications.
+	work, stopWork := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	defer func() {
+		stopWork()
+		workers.Wait() // before the deferred bank.Close and db.Close
+	}()
+	workers.Go(func() { bankService.Run(work, 10*time.Second) })
+	workers.Go(func() {
+		if err := dispatcher.Run(work); err != nil {
+			log.Error("notification dispatcher stopped", "err", err)
+		}
+	})
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -125,7 +169,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	m.greet(ln.Addr().String(), f, greeting{cardKeys: keyringPath, face: faceText, devCredentials: devCredentials}, smsOut)
+	m.greet(ln.Addr().String(), f, greeting{cardKeys: keyringPath, face: faceText, bank: bank.Label(), devCredentials: devCredentials}, smsOut)
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("dev", dev))
 	if m.Listening != nil {
 		select {
@@ -157,7 +201,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 // greeting is what the startup text says beside the flags: the card keyring's file,
 // the face verifier, and dev.json in development mode ("" otherwise).
 type greeting struct {
-	cardKeys, face, devCredentials string
+	cardKeys, face, bank, devCredentials string
 }
 
 // greet tells the person who started the server where to find it.
@@ -173,6 +217,7 @@ func (m *Main) greet(addr string, f storeFlags, g greeting, sms smsSetup) {
 	fmt.Fprintf(w, "  card keyring     %s (back it up: without it no card or ID number can be read)\n", g.cardKeys)
 	fmt.Fprintf(w, "  %s\n", sms.describe(base))
 	fmt.Fprintf(w, "  face check       %s\n", g.face)
+	fmt.Fprintf(w, "  Bank: %s\n", g.bank)
 	if g.devCredentials != "" {
 		fmt.Fprintf(w, "  dev credentials  %s (the seeded admin and agent; sign in with POST %s/v1/staff/sessions)\n", g.devCredentials, base)
 		fmt.Fprintf(w, "\nDevelopment mode is on: for trying Hebao out, never for real money.\n")
