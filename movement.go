@@ -2,8 +2,9 @@ package hebao
 
 import (
 	"context"
-	"encoding/json"
+	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // MovementKind is what a customer sees a movement of their money as (SPEC §5).
@@ -152,13 +153,85 @@ type MovementEvent struct {
 // emitMovement writes the outbox event that announces m with the wallet's balance
 // after it.
 func emitMovement(ctx context.Context, tx Tx, m Movement, balanceAfter int64) error {
-	b, err := json.Marshal(MovementEvent{
+	e := MovementEvent{
 		CustomerID: m.CustomerID, WalletID: m.WalletID, TransactionID: m.ID, Kind: m.Kind,
 		Status: m.Status, Amount: m.Amount, Counterparty: m.CounterpartyName,
 		BalanceAfter: balanceAfter, FailureCode: m.FailureCode, At: m.UpdatedAt,
-	})
-	if err != nil {
-		return err
 	}
-	return tx.Emit(ctx, Event{Kind: EventMovement, Payload: b})
+	return tx.Emit(ctx, Event{Kind: EventMovement, Payload: e.AppendJSON(make([]byte, 0, 320))})
+}
+
+// AppendJSON appends e encoded as encoding/json would encode it: by hand, because
+// the closures that emit events run one after another on the store's committer,
+// where reflection costs every caller.
+func (e MovementEvent) AppendJSON(b []byte) []byte {
+	b = append(b, `{"customer_id":`...)
+	b = appendJSONString(b, e.CustomerID)
+	b = append(b, `,"wallet_id":`...)
+	b = appendJSONString(b, e.WalletID)
+	b = append(b, `,"transaction_id":`...)
+	b = appendJSONString(b, e.TransactionID)
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, string(e.Kind))
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, string(e.Status))
+	b = append(b, `,"amount":`...)
+	b = strconv.AppendInt(b, e.Amount, 10)
+	if e.Counterparty != "" {
+		b = append(b, `,"counterparty":`...)
+		b = appendJSONString(b, e.Counterparty)
+	}
+	b = append(b, `,"balance_after":`...)
+	b = strconv.AppendInt(b, e.BalanceAfter, 10)
+	if e.FailureCode != "" {
+		b = append(b, `,"failure_code":`...)
+		b = appendJSONString(b, e.FailureCode)
+	}
+	b = append(b, `,"at":"`...)
+	b = e.At.AppendFormat(b, time.RFC3339Nano)
+	return append(b, `"}`...)
+}
+
+// appendJSONString appends s as a JSON string. Valid UTF-8 passes through; quotes,
+// backslashes, control characters and the characters encoding/json escapes for
+// HTML are escaped; invalid bytes become U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\b':
+				b = append(b, '\\', 'b')
+			case c == '\f':
+				b = append(b, '\\', 'f')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
 }

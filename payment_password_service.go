@@ -3,6 +3,7 @@ package hebao
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -43,6 +44,15 @@ type PaymentPasswordService struct {
 	OTP OTPChecker
 	// Now is the clock; nil uses each transaction's time.
 	Now func() time.Time
+
+	keyOnce sync.Once
+	key     []byte // derived from Keys once: checks run on the store's committer
+}
+
+// hashKey returns the payment-password key.
+func (s *PaymentPasswordService) hashKey() []byte {
+	s.keyOnce.Do(func() { s.key = s.Keys.DeriveKey(PaymentPasswordKeyPurpose) })
+	return s.key
 }
 
 // holder is what setting a payment password needs to know about the customer.
@@ -222,7 +232,7 @@ func (s *PaymentPasswordService) checkIn(ctx context.Context, tx Tx, walletID, p
 	if p.State.Locked(now) {
 		return lockedError(p.State.LockedUntil)
 	}
-	if len(pw) != PaymentPasswordDigits || !CheckPaymentPassword(s.Keys.DeriveKey(PaymentPasswordKeyPurpose), walletID, pw, p.Hash) {
+	if len(pw) != PaymentPasswordDigits || !CheckPaymentPassword(s.hashKey(), walletID, pw, p.Hash) {
 		return errRecount
 	}
 	if p.State != (PaymentPasswordState{}) {

@@ -11,11 +11,11 @@ CREATE UNIQUE INDEX accounts_system ON accounts (kind, owner)
 -- The index cost two random b-tree inserts per transfer.
 DROP INDEX postings_account;
 
--- Kept in wallet order (the history is read by wallet, newest first: ids are
--- time-sortable), so that the table is its own index.
+-- Rows are appended in id order (ids are time-sortable); the history is read by
+-- wallet, newest first, through movements_wallet.
 CREATE TABLE movements (
+    id                 TEXT    PRIMARY KEY,
     wallet_id          TEXT    NOT NULL REFERENCES wallets (id),
-    id                 TEXT    NOT NULL,
     customer_id        TEXT    NOT NULL,
     kind               TEXT    NOT NULL,
     status             TEXT    NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
@@ -30,9 +30,9 @@ CREATE TABLE movements (
     failure_code       TEXT    NOT NULL,
     ref                TEXT    NOT NULL,
     created_at         INTEGER NOT NULL,
-    updated_at         INTEGER NOT NULL,
-    PRIMARY KEY (wallet_id, id)
+    updated_at         INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX movements_wallet ON movements (wallet_id, id);
 CREATE INDEX movements_pending ON movements (updated_at) WHERE status = 'pending';
 
 -- What has left each wallet today and this year (China time), and its pending
