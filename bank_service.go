@@ -169,15 +169,16 @@ func (s *BankService) Withdraw(ctx context.Context, r WithdrawalRequest) (Reply,
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
 		started = nil
 		now := nowIn(s.Now, tx)
-		w, err := tx.WalletByCustomer(ctx, r.CustomerID)
+		who, err := tx.Payer(ctx, r.CustomerID)
 		if err != nil {
 			return Reply{}, err
 		}
+		w := who.Wallet
 		walletID = w.ID
 		if err := CanPay(w); err != nil {
 			return Reply{}, err
 		}
-		if err := s.Passwords.checkIn(ctx, tx, w.ID, r.PaymentPassword, now); err != nil {
+		if err := s.Passwords.checkIn(ctx, tx, w.ID, r.PaymentPassword, who.Password, now); err != nil {
 			return Reply{}, err
 		}
 		card, err := findCard(ctx, tx, r.CustomerID, r.CardID)

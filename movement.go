@@ -81,6 +81,16 @@ type MovementTx interface {
 	// changed before before, oldest first: the work a restart must finish.
 	PendingMovements(ctx context.Context, before time.Time, limit int) ([]Movement, error)
 
+	// Payer returns what deciding a payment by the customer needs, in one read: the
+	// customer's wallet, their phone, the payment password (nil when none is set)
+	// and the wallet's limit counters, locked as Usage locks them. not_found when
+	// the customer has no wallet.
+	Payer(ctx context.Context, customerID string) (Payer, error)
+	// Payee returns the wallet with the given id — or, when walletID is "", the
+	// wallet of the customer with the given phone — and its holder's phone;
+	// not_found if there is none.
+	Payee(ctx context.Context, walletID, phone string) (Wallet, string, error)
+
 	// Usage returns the wallet's limit counters, locked for the rest of the
 	// transaction (so concurrent movements are counted one after another, even by
 	// several processes); zero counters for a wallet that has none yet.
@@ -94,6 +104,14 @@ type MovementTx interface {
 	// Device returns what is known of the customer's device; not_found if it was
 	// never seen.
 	Device(ctx context.Context, customerID, deviceID string) (Device, error)
+}
+
+// Payer is what deciding a payment needs to know about the payer (Tx.Payer).
+type Payer struct {
+	Wallet   Wallet
+	Phone    string
+	Password *PaymentPassword // nil: no payment password set yet
+	Usage    Usage
 }
 
 // Usage counts what has left a wallet against its tier's limits (SPEC §3), in the

@@ -217,17 +217,14 @@ func (s *PaymentPasswordService) Check(ctx context.Context, walletID, pw string)
 // transaction of its own.
 var errRecount = errors.New("hebao: wrong payment password, to be counted")
 
-// checkIn checks pw inside a money-moving transaction, so that the right password
-// costs no transaction of its own: a right one clears an earlier count of wrong
-// tries in the same transaction; a locked wallet is refused; a wrong one returns
-// errRecount, for verify to count.
-func (s *PaymentPasswordService) checkIn(ctx context.Context, tx Tx, walletID, pw string, now time.Time) error {
-	p, err := tx.PaymentPassword(ctx, walletID)
-	if ErrorCode(err) == CodeNotFound {
+// checkIn checks pw inside a money-moving transaction against the wallet's stored
+// payment password p (nil: none set), so that the right password costs no
+// transaction of its own: a right one clears an earlier count of wrong tries in the
+// same transaction; a locked wallet is refused; a wrong one returns errRecount, for
+// verify to count.
+func (s *PaymentPasswordService) checkIn(ctx context.Context, tx Tx, walletID, pw string, p *PaymentPassword, now time.Time) error {
+	if p == nil {
 		return Errorf(CodePaymentPasswordWrong, "this wallet has no payment password yet; set one first")
-	}
-	if err != nil {
-		return err
 	}
 	if p.State.Locked(now) {
 		return lockedError(p.State.LockedUntil)
@@ -236,8 +233,9 @@ func (s *PaymentPasswordService) checkIn(ctx context.Context, tx Tx, walletID, p
 		return errRecount
 	}
 	if p.State != (PaymentPasswordState{}) {
-		p.State, p.UpdatedAt = PaymentPasswordState{}, now
-		return tx.SavePaymentPassword(ctx, p)
+		q := *p
+		q.State, q.UpdatedAt = PaymentPasswordState{}, now
+		return tx.SavePaymentPassword(ctx, q)
 	}
 	return nil
 }

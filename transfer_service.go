@@ -3,7 +3,6 @@ package hebao
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -31,10 +30,6 @@ type TransferService struct {
 	// Committed, if set, is called after each transfer commits (to wake the
 	// notification dispatcher).
 	Committed func()
-
-	// phones remembers customers' phone numbers, which never change in Hebao, so a
-	// transfer need not read them again to show each side the other.
-	phones sync.Map // customer id → phone
 }
 
 // TransferRequest is one customer's request to send money (POST /v1/transfers).
@@ -99,18 +94,25 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 	var payerWallet string
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
 		now := nowIn(s.Now, tx)
-		payer, err := tx.WalletByCustomer(ctx, r.CustomerID)
+		who, err := tx.Payer(ctx, r.CustomerID)
 		if err != nil {
 			return Reply{}, err
 		}
+		payer := who.Wallet
 		payerWallet = payer.ID
 		if err := CanPay(payer); err != nil {
 			return Reply{}, err
 		}
-		if err := s.Passwords.checkIn(ctx, tx, payer.ID, r.PaymentPassword, now); err != nil {
+		if err := s.Passwords.checkIn(ctx, tx, payer.ID, r.PaymentPassword, who.Password, now); err != nil {
 			return Reply{}, err
 		}
-		payee, payeePhone, err := s.findPayee(ctx, tx, r)
+		payee, payeePhone, err := tx.Payee(ctx, r.ToWalletID, r.ToPhone)
+		if ErrorCode(err) == CodeNotFound && r.ToPhone != "" {
+			return Reply{}, Errorf(CodeNotFound, "no wallet has this phone number")
+		}
+		if ErrorCode(err) == CodeNotFound {
+			return Reply{}, Errorf(CodeNotFound, "no such wallet")
+		}
 		if err != nil {
 			return Reply{}, err
 		}
@@ -148,16 +150,12 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 		if err := tx.Post(ctx, t); err != nil {
 			return Reply{}, err
 		}
-		payerPhone, err := s.phone(ctx, tx, payer.CustomerID)
-		if err != nil {
-			return Reply{}, err
-		}
 		out := Movement{ID: NewID("mov"), WalletID: payer.ID, CustomerID: payer.CustomerID, Kind: MovementTransferOut,
 			Status: MovementSucceeded, Amount: r.Amount, Counterparty: payee.ID, CounterpartyName: MaskPhone(payeePhone),
 			Memo: r.Memo, Ref: ref, CreatedAt: now, UpdatedAt: now}
 		in := out
 		in.ID, in.WalletID, in.CustomerID, in.Kind = NewID("mov"), payee.ID, payee.CustomerID, MovementTransferIn
-		in.Counterparty, in.CounterpartyName = payer.ID, MaskPhone(payerPhone)
+		in.Counterparty, in.CounterpartyName = payer.ID, MaskPhone(who.Phone)
 		for _, m := range []struct {
 			m    Movement
 			acct AccountID
@@ -178,43 +176,6 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 		s.Committed()
 	}
 	return reply, nil
-}
-
-// phone returns the customer's phone number.
-func (s *TransferService) phone(ctx context.Context, tx Tx, customerID string) (string, error) {
-	if p, ok := s.phones.Load(customerID); ok {
-		return p.(string), nil
-	}
-	c, err := tx.CustomerByID(ctx, customerID)
-	if err != nil {
-		return "", err
-	}
-	s.phones.Store(customerID, c.Phone)
-	return c.Phone, nil
-}
-
-// findPayee returns the payee's wallet and phone.
-func (s *TransferService) findPayee(ctx context.Context, tx Tx, r TransferRequest) (Wallet, string, error) {
-	if r.ToPhone != "" {
-		c, err := tx.CustomerByPhone(ctx, r.ToPhone)
-		if ErrorCode(err) == CodeNotFound {
-			return Wallet{}, "", Errorf(CodeNotFound, "no wallet has this phone number")
-		}
-		if err != nil {
-			return Wallet{}, "", err
-		}
-		w, err := tx.WalletByCustomer(ctx, c.ID)
-		return w, c.Phone, err
-	}
-	w, err := tx.WalletByID(ctx, r.ToWalletID)
-	if ErrorCode(err) == CodeNotFound {
-		return Wallet{}, "", Errorf(CodeNotFound, "no such wallet")
-	}
-	if err != nil {
-		return Wallet{}, "", err
-	}
-	phone, err := s.phone(ctx, tx, w.CustomerID)
-	return w, phone, err
 }
 
 // stepUp checks the step_up SMS code when the transfer needs one: above

@@ -136,3 +136,36 @@ func (t *tx) Device(_ context.Context, customerID, deviceID string) (hebao.Devic
 	}
 	return d, nil
 }
+
+func (t *tx) Payer(ctx context.Context, customerID string) (hebao.Payer, error) {
+	w, err := t.WalletByCustomer(ctx, customerID)
+	if err != nil {
+		return hebao.Payer{}, err
+	}
+	p := hebao.Payer{Wallet: w, Phone: t.d.customers[customerID].Phone}
+	if pw, err := t.PaymentPassword(ctx, w.ID); err == nil {
+		p.Password = &pw
+	} else if hebao.ErrorCode(err) != hebao.CodeNotFound {
+		return hebao.Payer{}, err
+	}
+	if p.Usage, err = t.Usage(ctx, w.ID); err != nil {
+		return hebao.Payer{}, err
+	}
+	return p, nil
+}
+
+func (t *tx) Payee(ctx context.Context, walletID, phone string) (hebao.Wallet, string, error) {
+	if walletID == "" {
+		c, err := t.CustomerByPhone(ctx, phone)
+		if err != nil {
+			return hebao.Wallet{}, "", err
+		}
+		w, err := t.WalletByCustomer(ctx, c.ID)
+		return w, c.Phone, err
+	}
+	w, err := t.WalletByID(ctx, walletID)
+	if err != nil {
+		return hebao.Wallet{}, "", err
+	}
+	return w, t.d.customers[w.CustomerID].Phone, nil
+}

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -224,4 +225,133 @@ func movementArgs(m hebao.Movement) []any {
 
 func usageArgs(u hebao.Usage) []any {
 	return []any{u.WalletID, int64(u.Day), u.DayTotal, int64(u.Year), u.YearTotal, u.PendingIn}
+}
+
+// The reads of a payment, one statement each: on PostgreSQL one round trip, not four.
+const (
+	payerQuery = `SELECT w.id, w.customer_id, w.status, w.tier, w.account_id, w.promo_account_id, w.points_account_id, w.created_at,
+c.phone, p.hash, p.failures, p.locked_until, p.updated_at, u.day, u.day_total, u.year, u.year_total, u.pending_in
+FROM wallets w JOIN customers c ON c.id = w.customer_id JOIN wallet_usage u ON u.wallet_id = w.id
+LEFT JOIN payment_passwords p ON p.wallet_id = w.id
+WHERE w.customer_id = $1`
+	payeeColumns = `SELECT w.id, w.customer_id, w.status, w.tier, w.account_id, w.promo_account_id, w.points_account_id, w.created_at, c.phone,
+u.day, u.day_total, u.year, u.year_total, u.pending_in, a.kind, a.unit, a.owner, a.may_go_negative, a.balance, a.created_at
+FROM wallets w JOIN customers c ON c.id = w.customer_id JOIN wallet_usage u ON u.wallet_id = w.id JOIN accounts a ON a.id = w.account_id`
+	payeeByID    = payeeColumns + ` WHERE w.id = $1`
+	payeeByPhone = payeeColumns + ` WHERE c.phone = $1`
+)
+
+// Payer implements hebao.Tx.
+func (t *tx) Payer(_ context.Context, customerID string) (hebao.Payer, error) {
+	if err := t.check(); err != nil {
+		return hebao.Payer{}, err
+	}
+	q := payerQuery
+	if _, pg := t.b.w.(*pgTx); pg && !t.b.readOnly {
+		q += ` FOR UPDATE OF u`
+	}
+	var (
+		p                           hebao.Payer
+		w                           walletRow
+		hash                        []byte
+		failures, locked, updated   sql.NullInt64
+		day, year, dayTotal, yTotal int64
+		pending                     int64
+	)
+	err := t.queryRow(q, customerID).Scan(w.dest(&p.Wallet, &p.Phone, &hash, &failures, &locked, &updated,
+		&day, &dayTotal, &year, &yTotal, &pending)...)
+	if isNoRows(err) {
+		return hebao.Payer{}, hebao.Errorf(hebao.CodeNotFound, "this customer has no wallet")
+	}
+	if err != nil {
+		return hebao.Payer{}, fmt.Errorf("read payer: %w", err)
+	}
+	w.fill(&p.Wallet)
+	if hash != nil {
+		pw := hebao.PaymentPassword{WalletID: p.Wallet.ID, State: hebao.PaymentPasswordState{Failures: int(failures.Int64)}}
+		if len(hash) != len(pw.Hash) {
+			return hebao.Payer{}, fmt.Errorf("payment password of %s: stored hash has %d bytes, want %d", p.Wallet.ID, len(hash), len(pw.Hash))
+		}
+		copy(pw.Hash[:], hash)
+		if locked.Int64 != 0 {
+			pw.State.LockedUntil = time.UnixMicro(locked.Int64).UTC()
+		}
+		pw.UpdatedAt = time.UnixMicro(updated.Int64).UTC()
+		p.Password = &pw
+	}
+	p.Usage = hebao.Usage{WalletID: p.Wallet.ID, Day: int(day), DayTotal: dayTotal, Year: int(year), YearTotal: yTotal, PendingIn: pending}
+	if !t.b.readOnly {
+		if st, ok := t.b.usage[p.Wallet.ID]; ok {
+			p.Usage = st.u // what earlier closures of this batch made of it
+		} else {
+			t.rememberUsage(p.Wallet.ID)
+			t.b.usage[p.Wallet.ID] = &usageState{u: p.Usage}
+		}
+	}
+	return p, nil
+}
+
+// Payee implements hebao.Tx. The same statement reads — and on PostgreSQL locks —
+// the payee's limit counters and balance into the batch, so that the balance-cap
+// check that follows (Usage, Accounts) needs no statement of its own.
+func (t *tx) Payee(_ context.Context, walletID, phone string) (hebao.Wallet, string, error) {
+	if err := t.check(); err != nil {
+		return hebao.Wallet{}, "", err
+	}
+	q, arg := payeeByID, walletID
+	if walletID == "" {
+		q, arg = payeeByPhone, phone
+	}
+	if _, pg := t.b.w.(*pgTx); pg && !t.b.readOnly {
+		q += ` FOR UPDATE OF u, a`
+	}
+	var (
+		w          hebao.Wallet
+		r          walletRow
+		ph         string
+		u          = hebao.Usage{}
+		day, year  int64
+		a          hebao.Account
+		kind, unit string
+		created    int64
+	)
+	err := t.queryRow(q, arg).Scan(r.dest(&w, &ph, &day, &u.DayTotal, &year, &u.YearTotal, &u.PendingIn,
+		&kind, &unit, &a.Owner, &a.MayGoNegative, &a.Balance, &created)...)
+	if isNoRows(err) {
+		return hebao.Wallet{}, "", hebao.Errorf(hebao.CodeNotFound, "no such wallet")
+	}
+	if err != nil {
+		return hebao.Wallet{}, "", fmt.Errorf("read payee: %w", err)
+	}
+	r.fill(&w)
+	if !t.b.readOnly {
+		u.WalletID, u.Day, u.Year = w.ID, int(day), int(year)
+		if _, ok := t.b.usage[w.ID]; !ok {
+			t.rememberUsage(w.ID)
+			t.b.usage[w.ID] = &usageState{u: u}
+		}
+		if cur, ok := t.b.accounts[w.Account]; !ok || !cur.fresh {
+			a.ID, a.Kind, a.Unit, a.CreatedAt = w.Account, hebao.AccountKind(kind), hebao.Unit(unit), time.UnixMicro(created).UTC()
+			t.adopt(a)
+		}
+	}
+	return w, ph, nil
+}
+
+// walletRow holds the scanned columns of a wallet that need converting.
+type walletRow struct {
+	status                    string
+	tier, acct, promo, points int64
+	created                   int64
+}
+
+// dest returns the scan destinations of the wallet columns, then more.
+func (r *walletRow) dest(w *hebao.Wallet, more ...any) []any {
+	return append([]any{&w.ID, &w.CustomerID, &r.status, &r.tier, &r.acct, &r.promo, &r.points, &r.created}, more...)
+}
+
+func (r *walletRow) fill(w *hebao.Wallet) {
+	w.Status, w.Tier = hebao.WalletStatus(r.status), int(r.tier)
+	w.Account, w.PromoAccount, w.PointsAccount = hebao.AccountID(r.acct), hebao.AccountID(r.promo), hebao.AccountID(r.points)
+	w.CreatedAt = time.UnixMicro(r.created).UTC()
 }

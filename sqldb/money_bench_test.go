@@ -60,7 +60,9 @@ func BenchmarkTransferService(b *testing.B) {
 	}
 }
 
-// benchWorld opens a new database with benchWallets funded tier-1 wallets.
+// benchWorld opens a new database with benchWallets tier-2 wallets (bank card and
+// face check: the common wallet, whose balance cap and limits apply) holding
+// ¥100,000 each.
 func benchWorld(b *testing.B, backend string) (*world, []hebao.Registered) {
 	b.Helper()
 	var batches, closures atomic.Int64
@@ -91,12 +93,12 @@ func benchWorld(b *testing.B, backend string) (*world, []hebao.Registered) {
 					return err
 				}
 				return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("trf"), Kind: hebao.TransferFunding, Ref: "bench",
-					Postings: hebao.Move(w.funding, r.Wallet.Account, hebao.CNY, 1_000_000_000)})
+					Postings: hebao.Move(w.funding, r.Wallet.Account, hebao.CNY, 10_000_000)})
 			})
 			if err != nil {
 				errs <- err
 			}
-			r.Wallet.Tier = 1
+			r.Wallet.Tier = 2
 			out[i] = r
 		})
 	}
@@ -105,7 +107,7 @@ func benchWorld(b *testing.B, backend string) (*world, []hebao.Registered) {
 	for err := range errs {
 		b.Fatal(err)
 	}
-	if _, err := rawExec(b, db, `UPDATE wallets SET tier = 1`); err != nil {
+	if _, err := rawExec(b, db, `UPDATE wallets SET tier = 2`); err != nil {
 		b.Fatal(err)
 	}
 	time.Sleep(10 * time.Millisecond)

@@ -172,7 +172,7 @@ var sqliteHot = []string{
 	walletByCustomer, walletByID, customerByID, customerByPhone, deviceByID,
 	payPasswordByWallet, payPasswordUpsert, cardsByCustomer, sessionByToken, sessionTouch,
 	movementInsert, movementByID, movementsNewest, movementsByWallet, movementFinish,
-	usageRead, usageUpsert, accountByOwner,
+	usageRead, usageUpsert, accountByOwner, payerQuery, payeeByID, payeeByPhone,
 	notificationInsert, outboxDelivered, walletSettingsBy,
 }
 

@@ -293,16 +293,22 @@ func (t *tx) load(ids []hebao.AccountID, fresh bool) error {
 		return t.fail(fmt.Errorf("read accounts: %w", err))
 	}
 	for _, a := range got {
-		t.remember(a.ID)
-		la := &lockedAccount{Account: a, loaded: a.Balance, fresh: true}
-		if cur, ok := t.b.accounts[a.ID]; ok {
-			// Keep what earlier closures of this batch did, on top of the truth.
-			la.Balance += cur.Balance - cur.loaded
-			la.minDelta = cur.minDelta
-		}
-		t.b.accounts[a.ID] = la
+		t.adopt(a)
 	}
 	return nil
+}
+
+// adopt takes a, just read from the database (and locked, outside a View), as the
+// truth about the account for the rest of the batch.
+func (t *tx) adopt(a hebao.Account) {
+	t.remember(a.ID)
+	la := &lockedAccount{Account: a, loaded: a.Balance, fresh: true}
+	if cur, ok := t.b.accounts[a.ID]; ok {
+		// Keep what earlier closures of this batch did, on top of the truth.
+		la.Balance += cur.Balance - cur.loaded
+		la.minDelta = cur.minDelta
+	}
+	t.b.accounts[a.ID] = la
 }
 
 // remember notes the state of an account before this closure first changes it.
