@@ -111,16 +111,12 @@ func (t *tx) KnownDevice(_ context.Context, customerID, deviceID string) (bool, 
 // scanWallet reads one row of the columns walletByID and walletByCustomer select.
 func scanWallet(row scanner) (hebao.Wallet, error) {
 	var (
-		w                         hebao.Wallet
-		status                    string
-		tier, acct, promo, points int64
-		created                   int64
+		w hebao.Wallet
+		r walletRow
 	)
-	if err := row.Scan(&w.ID, &w.CustomerID, &status, &tier, &acct, &promo, &points, &created); err != nil {
+	if err := row.Scan(r.dest(&w)...); err != nil {
 		return w, err
 	}
-	w.Status, w.Tier = hebao.WalletStatus(status), int(tier)
-	w.Account, w.PromoAccount, w.PointsAccount = hebao.AccountID(acct), hebao.AccountID(promo), hebao.AccountID(points)
-	w.CreatedAt = time.UnixMicro(created).UTC()
+	r.fill(&w)
 	return w, nil
 }
