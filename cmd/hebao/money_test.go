@@ -76,7 +76,7 @@ func (c e2e) settle(path, token string) transaction {
 func moneyFlow(t *testing.T, dir string, args ...string) {
 	s := startServer(t, append([]string{"--data-dir", dir, "--dev"}, args...)...)
 	c := e2e{t, s}
-	if !strings.Contains(s.stdout.String(), "Bank: Sandbox bank (test money, no real bank)") {
+	if !strings.Contains(s.stdout.String(), "bank             Sandbox bank (test money, no real bank)") {
 		t.Errorf("the startup text does not name the sandbox bank:\n%s", s.stdout)
 	}
 	body := func(v any) string {

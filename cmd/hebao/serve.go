@@ -217,7 +217,7 @@ func (m *Main) greet(addr string, f storeFlags, g greeting, sms smsSetup) {
 	fmt.Fprintf(w, "  card keyring     %s (back it up: without it no card or ID number can be read)\n", g.cardKeys)
 	fmt.Fprintf(w, "  %s\n", sms.describe(base))
 	fmt.Fprintf(w, "  face check       %s\n", g.face)
-	fmt.Fprintf(w, "  Bank: %s\n", g.bank)
+	fmt.Fprintf(w, "  bank             %s: every top-up and withdrawal moves test money; cards ending 0002, 0051, 0119, 0259 fail on purpose (docs/money.md)\n", g.bank)
 	if g.devCredentials != "" {
 		fmt.Fprintf(w, "  dev credentials  %s (the seeded admin and agent; sign in with POST %s/v1/staff/sessions)\n", g.devCredentials, base)
 		fmt.Fprintf(w, "\nDevelopment mode is on: for trying Hebao out, never for real money.\n")
