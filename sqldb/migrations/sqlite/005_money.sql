@@ -68,3 +68,22 @@ CREATE TABLE notifications (
     created_at      INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX notifications_customer ON notifications (customer_id, id);
+
+-- Idempotency keys are kept in the order they were claimed, with only (scope, key) in
+-- the unique index: keyed by (scope, key) itself, every claim inserted a whole reply
+-- at a random place of a large b-tree, which cost a page split and a page of WAL. The
+-- row id grows with time, so the index by creation time is not needed.
+CREATE TABLE idempotency_keys_by_claim (
+    id            INTEGER PRIMARY KEY,
+    scope         TEXT    NOT NULL,
+    key           TEXT    NOT NULL,
+    request_hash  BLOB    NOT NULL,
+    status        INTEGER NOT NULL,
+    body          BLOB    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    UNIQUE (scope, key)
+);
+INSERT INTO idempotency_keys_by_claim (scope, key, request_hash, status, body, created_at)
+    SELECT scope, key, request_hash, status, body, created_at FROM idempotency_keys ORDER BY created_at;
+DROP TABLE idempotency_keys;
+ALTER TABLE idempotency_keys_by_claim RENAME TO idempotency_keys;
