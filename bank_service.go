@@ -242,7 +242,7 @@ func findCard(ctx context.Context, tx Tx, customerID, cardID string) (Card, erro
 
 func cardMovement(w Wallet, c Card, kind MovementKind, amount int64, now time.Time) Movement {
 	id := NewID("mov")
-	return Movement{ID: id, WalletID: w.ID, CustomerID: w.CustomerID, Kind: kind, Status: MovementPending,
+	return Movement{ID: id, WalletID: w.ID, Account: w.Account, CustomerID: w.CustomerID, Kind: kind, Status: MovementPending,
 		Amount: amount, CardID: c.ID, CardMasked: c.Masked, CardSealed: c.NumberSealed, BankCode: c.BankCode,
 		Ref: id, CreatedAt: now, UpdatedAt: now}
 }

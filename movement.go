@@ -36,6 +36,7 @@ const (
 type Movement struct {
 	ID         string // "mov_…": the transaction id the customer sees
 	WalletID   string
+	Account    AccountID // the wallet's CNY account
 	CustomerID string
 	Kind       MovementKind
 	Status     MovementStatus

@@ -150,11 +150,11 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 		if err := tx.Post(ctx, t); err != nil {
 			return Reply{}, err
 		}
-		out := Movement{ID: NewID("mov"), WalletID: payer.ID, CustomerID: payer.CustomerID, Kind: MovementTransferOut,
+		out := Movement{ID: NewID("mov"), WalletID: payer.ID, Account: payer.Account, CustomerID: payer.CustomerID, Kind: MovementTransferOut,
 			Status: MovementSucceeded, Amount: r.Amount, Counterparty: payee.ID, CounterpartyName: MaskPhone(payeePhone),
 			Memo: r.Memo, Ref: ref, CreatedAt: now, UpdatedAt: now}
 		in := out
-		in.ID, in.WalletID, in.CustomerID, in.Kind = NewID("mov"), payee.ID, payee.CustomerID, MovementTransferIn
+		in.ID, in.WalletID, in.Account, in.CustomerID, in.Kind = NewID("mov"), payee.ID, payee.Account, payee.CustomerID, MovementTransferIn
 		in.Counterparty, in.CounterpartyName = payer.ID, MaskPhone(who.Phone)
 		for _, m := range []struct {
 			m    Movement

@@ -39,6 +39,9 @@ type wtx interface {
 	// readAccounts reads the accounts without locking them.
 	readAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error)
 	reply(ctx context.Context, scope, key string) (r storedReply, found bool, err error)
+	// dataVersion returns a number that changes whenever another connection commits
+	// to the database; ok is false where the database has none (PostgreSQL).
+	dataVersion(ctx context.Context) (v int64, ok bool, err error)
 	// lockHead reads the chain head and locks it until the end of the transaction:
 	// the one lock that orders all writers.
 	lockHead(ctx context.Context) (hebao.ChainHead, error)

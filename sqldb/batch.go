@@ -119,6 +119,7 @@ func (db *DB) run(batch []*call) []*call {
 		if err != nil {
 			// Whatever the batch learned may be wrong: start again from the database.
 			db.cache.reset()
+			db.rows.reset()
 		}
 		if err == nil {
 			for i, c := range batch {
@@ -196,11 +197,17 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 		now:      db.now().UTC().Truncate(time.Microsecond),
 		accounts: map[hebao.AccountID]*lockedAccount{},
 		cache:    db.cache,
+		rows:     db.rows,
 		lockAll:  lockAll,
 		replies:  map[replyKey]int{},
 		ids:      map[string]bool{},
 		usage:    map[string]*usageState{},
 	}
+	v, ok, err := w.dataVersion(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.rowsOK = !lockAll && db.rows.usable(v, ok)
 	results = make([]error, len(batch))
 	deferred = make([]bool, len(batch))
 	for i, c := range batch {
@@ -233,6 +240,15 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 	}
 	if err := w.commit(ctx); err != nil {
 		return nil, nil, err
+	}
+	if b.rowsDirty {
+		db.rows.reset()
+	} else if b.rowsOK {
+		for id, u := range b.usage {
+			if u.dirty {
+				db.rows.usage[id] = u.u
+			}
+		}
 	}
 	for _, a := range b.accounts {
 		acct := a.Account // Balance: loaded plus this batch's changes

@@ -39,6 +39,10 @@ type Config struct {
 // DefaultMaxBatch is the batch cap when Config.MaxBatch is 0.
 const DefaultMaxBatch = 128
 
+// maxCachedRows bounds the committer's cache of payers and payees (a few hundred
+// bytes each).
+const maxCachedRows = 100_000
+
 // maxCachedAccounts bounds the committer's account cache (about 100 bytes each).
 const maxCachedAccounts = 1 << 20
 
@@ -57,6 +61,7 @@ type DB struct {
 	once    sync.Once
 	now     func() time.Time
 	cache   *accountCache // the committer's; see cache.go
+	rows    *rowCache     // the committer's; see cache.go
 }
 
 var (
@@ -100,6 +105,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		stopped: make(chan struct{}),
 		now:     cfg.Now,
 		cache:   newAccountCache(maxCachedAccounts),
+		rows:    newRowCache(maxCachedRows),
 	}
 	if db.now == nil {
 		db.now = time.Now
@@ -195,6 +201,7 @@ func (db *DB) View(ctx context.Context, fn func(hebao.Tx) error) error {
 		now:      db.now().UTC().Truncate(time.Microsecond),
 		accounts: map[hebao.AccountID]*lockedAccount{},
 		cache:    newAccountCache(0),
+		rows:     newRowCache(0),
 		replies:  map[replyKey]int{},
 		ids:      map[string]bool{},
 		readOnly: true,

@@ -11,15 +11,23 @@ import (
 
 // The statements of movements, limit counters and the operator's accounts.
 const (
-	movementColumns = `id, wallet_id, customer_id, kind, status, amount, card_id, card_masked, card_sealed, bank_code,
+	movementColumns = `id, wallet_id, account_id, customer_id, kind, status, amount, card_id, card_masked, card_sealed, bank_code,
 counterparty, counterparty_name, memo, failure_code, ref, created_at, updated_at`
 	movementInsert = `INSERT INTO movements (` + movementColumns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
 	movementByID      = `SELECT ` + movementColumns + ` FROM movements WHERE wallet_id = $1 AND id = $2`
 	movementsByWallet = `SELECT ` + movementColumns + ` FROM movements WHERE wallet_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`
 	movementsNewest   = `SELECT ` + movementColumns + ` FROM movements WHERE wallet_id = $1 ORDER BY id DESC LIMIT $2`
-	movementFinish    = `UPDATE movements SET status = $3, failure_code = $4, updated_at = $5 WHERE wallet_id = $1 AND id = $2 AND status = 'pending'`
-	movementsPending  = `SELECT ` + movementColumns + ` FROM movements
+	// On SQLite the history index is by the wallet's account id alone (a small key
+	// makes a small index, which each movement updates at a random place), and rows
+	// are in the order they were committed: newest first is rowid DESC.
+	sqliteMovementsByWallet = `SELECT ` + movementColumns + ` FROM movements
+WHERE account_id = (SELECT account_id FROM wallets WHERE id = $1) AND rowid < (SELECT rowid FROM movements WHERE id = $2)
+ORDER BY rowid DESC LIMIT $3`
+	sqliteMovementsNewest = `SELECT ` + movementColumns + ` FROM movements
+WHERE account_id = (SELECT account_id FROM wallets WHERE id = $1) ORDER BY rowid DESC LIMIT $2`
+	movementFinish   = `UPDATE movements SET status = $3, failure_code = $4, updated_at = $5 WHERE wallet_id = $1 AND id = $2 AND status = 'pending'`
+	movementsPending = `SELECT ` + movementColumns + ` FROM movements
 WHERE status = 'pending' AND updated_at < $1 AND kind IN ('topup', 'withdrawal') ORDER BY updated_at, id LIMIT $2`
 
 	usageRead   = `SELECT day, day_total, year, year_total, pending_in FROM wallet_usage WHERE wallet_id = $1`
@@ -62,10 +70,14 @@ func (t *tx) Movement(_ context.Context, walletID, id string) (hebao.Movement, e
 
 // Movements implements hebao.Tx.
 func (t *tx) Movements(_ context.Context, walletID, before string, limit int) ([]hebao.Movement, error) {
-	if before == "" {
-		return t.movements(movementsNewest, walletID, limit)
+	newest, byWallet := movementsNewest, movementsByWallet
+	if _, pg := t.b.w.(*pgTx); !pg {
+		newest, byWallet = sqliteMovementsNewest, sqliteMovementsByWallet
 	}
-	return t.movements(movementsByWallet, walletID, before, limit)
+	if before == "" {
+		return t.movements(newest, walletID, limit)
+	}
+	return t.movements(byWallet, walletID, before, limit)
 }
 
 // FinishMovement implements hebao.Tx.
@@ -107,17 +119,17 @@ func (t *tx) movements(q string, args ...any) ([]hebao.Movement, error) {
 
 func scanMovement(row scanner) (hebao.Movement, error) {
 	var (
-		m                hebao.Movement
-		kind, status     string
-		created, updated int64
+		m                      hebao.Movement
+		kind, status           string
+		acct, created, updated int64
 	)
-	err := row.Scan(&m.ID, &m.WalletID, &m.CustomerID, &kind, &status, &m.Amount, &m.CardID, &m.CardMasked,
+	err := row.Scan(&m.ID, &m.WalletID, &acct, &m.CustomerID, &kind, &status, &m.Amount, &m.CardID, &m.CardMasked,
 		&m.CardSealed, &m.BankCode, &m.Counterparty, &m.CounterpartyName, &m.Memo, &m.FailureCode, &m.Ref,
 		&created, &updated)
 	if err != nil {
 		return m, err
 	}
-	m.Kind, m.Status = hebao.MovementKind(kind), hebao.MovementStatus(status)
+	m.Kind, m.Status, m.Account = hebao.MovementKind(kind), hebao.MovementStatus(status), hebao.AccountID(acct)
 	m.CreatedAt, m.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
 	return m, nil
 }
@@ -218,7 +230,7 @@ func (t *tx) Device(_ context.Context, customerID, deviceID string) (hebao.Devic
 }
 
 func movementArgs(m hebao.Movement) []any {
-	return []any{m.ID, m.WalletID, m.CustomerID, string(m.Kind), string(m.Status), m.Amount,
+	return []any{m.ID, m.WalletID, int64(m.Account), m.CustomerID, string(m.Kind), string(m.Status), m.Amount,
 		m.CardID, m.CardMasked, m.CardSealed, m.BankCode, m.Counterparty, m.CounterpartyName, m.Memo,
 		m.FailureCode, m.Ref, m.CreatedAt.UnixMicro(), m.UpdatedAt.UnixMicro()}
 }
@@ -245,6 +257,9 @@ FROM wallets w JOIN customers c ON c.id = w.customer_id JOIN wallet_usage u ON u
 func (t *tx) Payer(_ context.Context, customerID string) (hebao.Payer, error) {
 	if err := t.check(); err != nil {
 		return hebao.Payer{}, err
+	}
+	if p, ok := t.cachedPayer(customerID); ok {
+		return p, nil
 	}
 	q := payerQuery
 	if _, pg := t.b.w.(*pgTx); pg && !t.b.readOnly {
@@ -280,6 +295,16 @@ func (t *tx) Payer(_ context.Context, customerID string) (hebao.Payer, error) {
 		p.Password = &pw
 	}
 	p.Usage = hebao.Usage{WalletID: p.Wallet.ID, Day: int(day), DayTotal: dayTotal, Year: int(year), YearTotal: yTotal, PendingIn: pending}
+	if t.b.rowsOK {
+		row := payerRow{w: p.Wallet, phone: p.Phone}
+		if p.Password != nil {
+			pw := *p.Password
+			row.pw = &pw
+		}
+		t.b.rows.full()
+		t.b.rows.payers[customerID] = row
+		t.b.rows.usage[p.Wallet.ID] = p.Usage
+	}
 	if !t.b.readOnly {
 		if st, ok := t.b.usage[p.Wallet.ID]; ok {
 			p.Usage = st.u // what earlier closures of this batch made of it
@@ -297,6 +322,9 @@ func (t *tx) Payer(_ context.Context, customerID string) (hebao.Payer, error) {
 func (t *tx) Payee(_ context.Context, walletID, phone string) (hebao.Wallet, string, error) {
 	if err := t.check(); err != nil {
 		return hebao.Wallet{}, "", err
+	}
+	if w, ph, ok := t.cachedPayee(walletID, phone); ok {
+		return w, ph, nil
 	}
 	q, arg := payeeByID, walletID
 	if walletID == "" {
@@ -324,8 +352,14 @@ func (t *tx) Payee(_ context.Context, walletID, phone string) (hebao.Wallet, str
 		return hebao.Wallet{}, "", fmt.Errorf("read payee: %w", err)
 	}
 	r.fill(&w)
+	u.WalletID, u.Day, u.Year = w.ID, int(day), int(year)
+	if t.b.rowsOK {
+		t.b.rows.full()
+		t.b.rows.payees[w.ID] = payeeRow{w: w, phone: ph}
+		t.b.rows.phones[ph] = w.ID
+		t.b.rows.usage[w.ID] = u
+	}
 	if !t.b.readOnly {
-		u.WalletID, u.Day, u.Year = w.ID, int(day), int(year)
 		if _, ok := t.b.usage[w.ID]; !ok {
 			t.rememberUsage(w.ID)
 			t.b.usage[w.ID] = &usageState{u: u}
@@ -336,6 +370,72 @@ func (t *tx) Payee(_ context.Context, walletID, phone string) (hebao.Wallet, str
 		}
 	}
 	return w, ph, nil
+}
+
+// cachedPayer answers Payer from the committer's row cache, when the batch may
+// trust it and it holds everything needed.
+func (t *tx) cachedPayer(customerID string) (hebao.Payer, bool) {
+	if !t.b.rowsOK {
+		return hebao.Payer{}, false
+	}
+	row, ok := t.b.rows.payers[customerID]
+	if !ok {
+		return hebao.Payer{}, false
+	}
+	u, ok := t.batchUsage(row.w.ID)
+	if !ok {
+		return hebao.Payer{}, false
+	}
+	p := hebao.Payer{Wallet: row.w, Phone: row.phone, Usage: u}
+	if row.pw != nil {
+		pw := *row.pw
+		p.Password = &pw
+	}
+	return p, true
+}
+
+// cachedPayee answers Payee from the committer's row cache, bringing the payee's
+// counters and balance into the batch as the database read would.
+func (t *tx) cachedPayee(walletID, phone string) (hebao.Wallet, string, bool) {
+	if !t.b.rowsOK {
+		return hebao.Wallet{}, "", false
+	}
+	if walletID == "" {
+		if walletID = t.b.rows.phones[phone]; walletID == "" {
+			return hebao.Wallet{}, "", false
+		}
+	}
+	row, ok := t.b.rows.payees[walletID]
+	if !ok {
+		return hebao.Wallet{}, "", false
+	}
+	if _, ok := t.batchUsage(walletID); !ok {
+		return hebao.Wallet{}, "", false
+	}
+	if cur, ok := t.b.accounts[row.w.Account]; !ok || !cur.fresh {
+		// Exact, since no other connection has written since the last batch.
+		a, ok := t.b.cache.get(row.w.Account)
+		if !ok {
+			return hebao.Wallet{}, "", false
+		}
+		t.adopt(a)
+	}
+	return row.w, row.phone, true
+}
+
+// batchUsage returns the wallet's counters as the batch has them, taking them
+// from the row cache into the batch if it has not seen them yet.
+func (t *tx) batchUsage(walletID string) (hebao.Usage, bool) {
+	if st, ok := t.b.usage[walletID]; ok {
+		return st.u, true
+	}
+	u, ok := t.b.rows.usage[walletID]
+	if !ok {
+		return hebao.Usage{}, false
+	}
+	t.rememberUsage(walletID)
+	t.b.usage[walletID] = &usageState{u: u}
+	return u, true
 }
 
 // walletRow holds the scanned columns of a wallet that need converting.

@@ -263,6 +263,8 @@ func (t *pgTx) reply(ctx context.Context, scope, key string) (storedReply, bool,
 	return r, err == nil, translate(err)
 }
 
+func (t *pgTx) dataVersion(context.Context) (int64, bool, error) { return 0, false, nil }
+
 func (t *pgTx) lockHead(ctx context.Context) (hebao.ChainHead, error) {
 	h, _, err := scanHead(t.tx.QueryRow(ctx, pgSelectHead+` FOR UPDATE`))
 	return h, err

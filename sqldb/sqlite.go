@@ -171,7 +171,7 @@ var sqliteHot = []string{
 	sqliteSavepoint, sqliteRelease, sqliteRollbackTo,
 	walletByCustomer, walletByID, customerByID, customerByPhone, deviceByID,
 	payPasswordByWallet, payPasswordUpsert, cardsByCustomer, sessionByToken, sessionTouch,
-	movementInsert, movementByID, movementsNewest, movementsByWallet, movementFinish,
+	movementInsert, movementByID, sqliteMovementsNewest, sqliteMovementsByWallet, movementFinish,
 	usageRead, usageUpsert, accountByOwner, payerQuery, payeeByID, payeeByPhone,
 	notificationInsert, outboxDelivered, walletSettingsBy,
 }
@@ -186,7 +186,7 @@ const (
 var (
 	sqliteInsertReplies   = chunkOf(sqliteInsertReply)
 	sqliteInsertEvents    = chunkOf(sqliteInsertEvent)
-	sqliteInsertMovement  = `INSERT INTO movements (` + movementColumns + `) VALUES (?` + strings.Repeat(", ?", 16) + `)`
+	sqliteInsertMovement  = `INSERT INTO movements (` + movementColumns + `) VALUES (?` + strings.Repeat(", ?", 17) + `)`
 	sqliteInsertMovements = chunkOf(sqliteInsertMovement)
 )
 
@@ -477,6 +477,12 @@ func (t *sqliteTx) reply(ctx context.Context, scope, key string) (storedReply, b
 	return r, err == nil, translate(err)
 }
 
+func (t *sqliteTx) dataVersion(ctx context.Context) (int64, bool, error) {
+	var v int64
+	err := t.tx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v)
+	return v, err == nil, translate(err)
+}
+
 func (t *sqliteTx) lockHead(ctx context.Context) (hebao.ChainHead, error) {
 	h, _, err := scanHead(t.tx.QueryRowContext(ctx, `SELECT seq, hash, mac FROM ledger_head WHERE id = 1`))
 	return h, err
@@ -526,11 +532,11 @@ func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
 		}
 	}
 	if len(w.movements) > 0 {
-		args := make([]any, 0, 17*len(w.movements))
+		args := make([]any, 0, 18*len(w.movements))
 		for _, m := range w.movements {
 			args = append(args, movementArgs(m)...)
 		}
-		if err := t.insertRows(ctx, sqliteInsertMovements, sqliteInsertMovement, 17, args); err != nil {
+		if err := t.insertRows(ctx, sqliteInsertMovements, sqliteInsertMovement, 18, args); err != nil {
 			return err
 		}
 	}

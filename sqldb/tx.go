@@ -34,6 +34,11 @@ type batchState struct {
 	// own besides its reads.
 	movements []hebao.Movement
 	usage     map[string]*usageState // by wallet id: read (and on PostgreSQL locked) once per batch
+	// rows is the committer's cache of payers and payees, trusted while rowsOK;
+	// rowsDirty says a closure wrote rows directly, so the cache starts over.
+	rows      *rowCache
+	rowsOK    bool
+	rowsDirty bool
 }
 
 type usageState struct {
@@ -150,8 +155,10 @@ func (t *tx) fail(err error) error {
 	return err
 }
 
-// direct makes sure a savepoint guards the closure's direct writes.
+// direct makes sure a savepoint guards the closure's direct writes. A direct write
+// may change what the row cache holds, so the batch stops trusting it.
 func (t *tx) direct() error {
+	t.b.rowsOK, t.b.rowsDirty = false, true
 	if t.inSP {
 		return nil
 	}

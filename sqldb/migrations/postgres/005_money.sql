@@ -16,6 +16,7 @@ DROP INDEX postings_account;
 CREATE TABLE movements (
     id                 TEXT    PRIMARY KEY,
     wallet_id          TEXT    NOT NULL REFERENCES wallets (id),
+    account_id         BIGINT  NOT NULL, -- the wallet's CNY account
     customer_id        TEXT    NOT NULL,
     kind               TEXT    NOT NULL,
     status             TEXT    NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),

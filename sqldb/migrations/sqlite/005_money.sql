@@ -14,8 +14,9 @@ DROP INDEX postings_account;
 -- Rows are appended in id order (ids are time-sortable); the history is read by
 -- wallet, newest first, through movements_wallet.
 CREATE TABLE movements (
-    id                 TEXT    PRIMARY KEY,
+    id                 TEXT    NOT NULL UNIQUE,
     wallet_id          TEXT    NOT NULL REFERENCES wallets (id),
+    account_id         INTEGER NOT NULL, -- the wallet's CNY account: a small key for the history index
     customer_id        TEXT    NOT NULL,
     kind               TEXT    NOT NULL,
     status             TEXT    NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
@@ -31,8 +32,8 @@ CREATE TABLE movements (
     ref                TEXT    NOT NULL,
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX movements_wallet ON movements (wallet_id, id);
+);
+CREATE INDEX movements_wallet ON movements (account_id);
 CREATE INDEX movements_pending ON movements (updated_at) WHERE status = 'pending';
 
 -- What has left each wallet today and this year (China time), and its pending
