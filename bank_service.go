@@ -162,10 +162,7 @@ func (s *BankService) Withdraw(ctx context.Context, r WithdrawalRequest) (Reply,
 	}
 	s.init()
 	tiers := s.Tiers.orDefault()
-	var (
-		started  *Movement
-		walletID string
-	)
+	var started *Movement
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
 		started = nil
 		now := nowIn(s.Now, tx)
@@ -174,7 +171,6 @@ func (s *BankService) Withdraw(ctx context.Context, r WithdrawalRequest) (Reply,
 			return Reply{}, err
 		}
 		w := who.Wallet
-		walletID = w.ID
 		if err := CanPay(w); err != nil {
 			return Reply{}, err
 		}
@@ -190,6 +186,9 @@ func (s *BankService) Withdraw(ctx context.Context, r WithdrawalRequest) (Reply,
 			return Reply{}, err
 		}
 		if err := chargeOutgoing(ctx, tx, w, limits, r.Amount, now); err != nil {
+			return Reply{}, err
+		}
+		if err := pending(ctx, tx, w.ID, false, r.Amount); err != nil {
 			return Reply{}, err
 		}
 		transit, err := s.systemAccount(ctx, tx, AccountWithdrawalsInTransit, "")
@@ -211,7 +210,7 @@ func (s *BankService) Withdraw(ctx context.Context, r WithdrawalRequest) (Reply,
 		return r.Reply(m)
 	})
 	if err != nil {
-		return Reply{}, s.Passwords.verify(ctx, err, walletID, r.PaymentPassword)
+		return Reply{}, err
 	}
 	if started != nil {
 		s.remember(ctx, systemKey{AccountWithdrawalsInTransit, ""})
@@ -391,7 +390,7 @@ func (s *BankService) record(ctx context.Context, m Movement, out BankOutcome) e
 		var t *Transfer
 		switch {
 		case m.Kind == MovementTopup:
-			if err := releasePendingIn(ctx, tx, w.ID, m.Amount); err != nil {
+			if err := pending(ctx, tx, w.ID, true, -m.Amount); err != nil {
 				return err
 			}
 			if status == MovementSucceeded {
@@ -402,6 +401,9 @@ func (s *BankService) record(ctx context.Context, m Movement, out BankOutcome) e
 				t = &Transfer{ID: NewID("trf"), Kind: TransferTopup, Ref: m.ID, Postings: Move(clearing, w.Account, CNY, m.Amount)}
 			}
 		case status == MovementSucceeded: // a withdrawal paid out
+			if err := pending(ctx, tx, w.ID, false, -m.Amount); err != nil {
+				return err
+			}
 			transit, err := s.systemAccount(ctx, tx, transitKey.kind, transitKey.owner)
 			if err != nil {
 				return err
@@ -417,6 +419,9 @@ func (s *BankService) record(ctx context.Context, m Movement, out BankOutcome) e
 				return err
 			}
 			if err := unchargeOutgoing(ctx, tx, w.ID, m.Amount, m.CreatedAt, now); err != nil {
+				return err
+			}
+			if err := pending(ctx, tx, w.ID, false, -m.Amount); err != nil {
 				return err
 			}
 			t = &Transfer{ID: NewID("trf"), Kind: TransferRelease, Ref: m.ID, Postings: Move(transit, w.Account, CNY, m.Amount)}

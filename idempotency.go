@@ -1,6 +1,9 @@
 package hebao
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Once runs a money-moving use case at most once per idempotency key. In one
 // transaction it looks the key up; if the key already holds a reply, that reply is
@@ -11,8 +14,12 @@ import "context"
 // Errors: idempotency_key_reused when the key came with a different request,
 // idempotency_key_in_use while its first request is still running, or fn's error.
 func Once(ctx context.Context, s Store, k IdempotencyKey, fn func(tx Tx) (Reply, error)) (Reply, error) {
-	var out Reply
+	var (
+		out    Reply
+		failed error // fn's Committed error
+	)
 	err := s.Transact(ctx, func(tx Tx) error {
+		failed = nil
 		prior, err := tx.Reply(ctx, k)
 		if err != nil {
 			return err
@@ -22,6 +29,11 @@ func Once(ctx context.Context, s Store, k IdempotencyKey, fn func(tx Tx) (Reply,
 			return nil
 		}
 		r, err := fn(tx)
+		var kept *committedError
+		if errors.As(err, &kept) {
+			out, failed = Reply{}, kept.err
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -31,5 +43,19 @@ func Once(ctx context.Context, s Store, k IdempotencyKey, fn func(tx Tx) (Reply,
 		out = r
 		return nil
 	})
+	if err == nil && failed != nil {
+		return Reply{}, failed
+	}
 	return out, err
 }
+
+// committedError is an error whose closure's writes are committed all the same.
+type committedError struct{ err error }
+
+func (e *committedError) Error() string { return e.err.Error() }
+func (e *committedError) Unwrap() error { return e.err }
+
+// Committed wraps err, returned from a function given to Once, so that Once commits
+// what the function wrote before failing and then returns err: for the counts that
+// must stick although the request fails, such as a wrong payment password's.
+func Committed(err error) error { return &committedError{err: err} }

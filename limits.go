@@ -65,7 +65,8 @@ func unchargeOutgoing(ctx context.Context, tx Tx, walletID string, amount int64,
 }
 
 // checkCap refuses incoming money that would take wallet w past its tier's balance
-// cap, counting its pending top-ups as already there. With reserve, amount is added
+// cap, counting its pending top-ups and withdrawals as already there (a refused
+// withdrawal's money comes back). With reserve, amount is added
 // to the pending top-ups (a top-up being accepted).
 // Errors: balance_cap_exceeded.
 func checkCap(ctx context.Context, tx Tx, w Wallet, l Limits, amount int64, reserve bool) error {
@@ -81,7 +82,7 @@ func checkCap(ctx context.Context, tx Tx, w Wallet, l Limits, amount int64, rese
 		if err != nil {
 			return err
 		}
-		have := accts[w.Account].Balance + u.PendingIn
+		have := accts[w.Account].Balance + u.PendingIn + u.PendingOut
 		if have+amount > l.BalanceCap {
 			return Errorf(CodeBalanceCapExceeded, "a tier %d wallet holds at most %s, and this would take it to %s; verify more of your identity to raise the cap",
 				w.Tier, yuan(l.BalanceCap), yuan(have+amount))
@@ -95,14 +96,18 @@ func checkCap(ctx context.Context, tx Tx, w Wallet, l Limits, amount int64, rese
 	return tx.SaveUsage(ctx, u)
 }
 
-// releasePendingIn takes a finished top-up off the wallet's pending top-ups.
-func releasePendingIn(ctx context.Context, tx Tx, walletID string, amount int64) error {
+// pending adds delta to the wallet's pending top-ups (in) or withdrawals (out).
+func pending(ctx context.Context, tx Tx, walletID string, in bool, delta int64) error {
 	u, err := tx.Usage(ctx, walletID)
 	if err != nil {
 		return err
 	}
 	u.WalletID = walletID
-	u.PendingIn = max(0, u.PendingIn-amount)
+	if in {
+		u.PendingIn = max(0, u.PendingIn+delta)
+	} else {
+		u.PendingOut = max(0, u.PendingOut+delta)
+	}
 	return tx.SaveUsage(ctx, u)
 }
 

@@ -119,7 +119,8 @@ type Payer struct {
 // same transaction as each movement: Day and Year are China-time periods
 // (20261126, 2026); counts of another period are stale and read as zero. PendingIn
 // is the sum of the wallet's pending top-ups, held against the balance cap so that
-// a top-up, once accepted, can always be credited.
+// a top-up, once accepted, can always be credited; PendingOut the same for
+// withdrawals, whose money may come back.
 type Usage struct {
 	WalletID  string
 	Day       int   // yyyymmdd in China time of DayTotal
@@ -127,6 +128,9 @@ type Usage struct {
 	Year      int   // of YearTotal
 	YearTotal int64 // fen paid out that year
 	PendingIn int64 // fen of pending top-ups
+	// PendingOut is the sum of the wallet's pending withdrawals: held away from the
+	// balance, and back in it if the bank refuses, so the balance cap counts it.
+	PendingOut int64
 }
 
 // chinaDate returns t's day as yyyymmdd and year, in China time (UTC+8): the

@@ -2,7 +2,6 @@ package hebao
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
@@ -212,43 +211,38 @@ func (s *PaymentPasswordService) Check(ctx context.Context, walletID, pw string)
 	return verdict
 }
 
-// errRecount is returned from a money-moving closure whose payment password was
-// wrong: the closure is undone, and the wrong try is then counted by Check in a
-// transaction of its own.
-var errRecount = errors.New("hebao: wrong payment password, to be counted")
-
 // checkIn checks pw inside a money-moving transaction against the wallet's stored
-// payment password p (nil: none set), so that the right password costs no
-// transaction of its own: a right one clears an earlier count of wrong tries in the
-// same transaction; a locked wallet is refused; a wrong one returns errRecount, for
-// verify to count.
+// payment password p (nil: none set). A right one clears an earlier count of wrong
+// tries in the same transaction. A wrong one is counted in the same transaction too,
+// and the error returned says to commit that count although the request fails
+// (Committed): so concurrent guesses, even in one batch of the store, are counted one
+// after another and the lock after PaymentPasswordMaxFailures holds whatever
+// happens to the connection. A locked wallet is refused.
+// Errors: payment_password_wrong, payment_password_locked.
 func (s *PaymentPasswordService) checkIn(ctx context.Context, tx Tx, walletID, pw string, p *PaymentPassword, now time.Time) error {
 	if p == nil {
 		return Errorf(CodePaymentPasswordWrong, "this wallet has no payment password yet; set one first")
 	}
-	if p.State.Locked(now) {
-		return lockedError(p.State.LockedUntil)
+	ok := len(pw) == PaymentPasswordDigits && CheckPaymentPassword(s.hashKey(), walletID, pw, p.Hash)
+	next, verdict := p.State.Check(now, ok)
+	if next == p.State {
+		return verdict // right with nothing to clear, or locked
 	}
-	if len(pw) != PaymentPasswordDigits || !CheckPaymentPassword(s.hashKey(), walletID, pw, p.Hash) {
-		return errRecount
-	}
-	if p.State != (PaymentPasswordState{}) {
-		q := *p
-		q.State, q.UpdatedAt = PaymentPasswordState{}, now
-		return tx.SavePaymentPassword(ctx, q)
-	}
-	return nil
-}
-
-// verify turns errRecount from a money-moving transaction into the verdict of a
-// counted check; any other error is returned as it is. A Check that finds the
-// password right after all (it was changed meanwhile) asks the caller to try again.
-func (s *PaymentPasswordService) verify(ctx context.Context, err error, walletID, pw string) error {
-	if !errors.Is(err, errRecount) {
+	wasLocked := p.State.Locked(now)
+	q := *p
+	q.State, q.UpdatedAt = next, now
+	if err := tx.SavePaymentPassword(ctx, q); err != nil {
 		return err
 	}
-	if v := s.Check(ctx, walletID, pw); v != nil {
-		return v
+	if !wasLocked && next.Locked(now) {
+		rec := audit(ctx, now, Actor{ActorSystem, "payment-password"}, ActionPaymentPasswordLocked, walletID,
+			map[string]string{"wallet_id": walletID, "locked_until": next.LockedUntil.UTC().Format(time.RFC3339)})
+		if err := tx.AddAudit(ctx, rec); err != nil {
+			return err
+		}
 	}
-	return Errorf(CodeConflict, "the payment password changed while this request ran; please try again")
+	if verdict != nil {
+		return Committed(verdict)
+	}
+	return nil
 }

@@ -91,7 +91,6 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 		return Reply{}, err
 	}
 	tiers := s.Tiers.orDefault()
-	var payerWallet string
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
 		now := nowIn(s.Now, tx)
 		who, err := tx.Payer(ctx, r.CustomerID)
@@ -99,7 +98,6 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 			return Reply{}, err
 		}
 		payer := who.Wallet
-		payerWallet = payer.ID
 		if err := CanPay(payer); err != nil {
 			return Reply{}, err
 		}
@@ -170,7 +168,7 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 		return r.Reply(out)
 	})
 	if err != nil {
-		return Reply{}, s.Passwords.verify(ctx, err, payerWallet, r.PaymentPassword)
+		return Reply{}, err
 	}
 	if s.Committed != nil {
 		s.Committed()

@@ -322,24 +322,11 @@ func (s *WalletStatusService) Close(ctx context.Context, customerID string) (Wal
 		ActionWalletClose, nil, nil, empty)
 }
 
-// hasPending reports whether the wallet has a top-up or withdrawal still pending:
-// pending top-ups are counted with its limits; a pending withdrawal is among its
-// latest movements, since the bank answers or is cancelled within its time-out.
+// hasPending reports whether the wallet has a top-up or withdrawal still pending,
+// as its limit counters keep them.
 func hasPending(ctx context.Context, tx Tx, walletID string) (bool, error) {
 	u, err := tx.Usage(ctx, walletID)
-	if err != nil || u.PendingIn > 0 {
-		return u.PendingIn > 0, err
-	}
-	ms, err := tx.Movements(ctx, walletID, "", 100)
-	if err != nil {
-		return false, err
-	}
-	for _, m := range ms {
-		if m.Status == MovementPending {
-			return true, nil
-		}
-	}
-	return false, nil
+	return u.PendingIn > 0 || u.PendingOut > 0, err
 }
 
 // AgentFreeze freezes a wallet for a customer who called customer service; the

@@ -30,11 +30,11 @@ WHERE account_id = (SELECT account_id FROM wallets WHERE id = $1) ORDER BY rowid
 	movementsPending = `SELECT ` + movementColumns + ` FROM movements
 WHERE status = 'pending' AND updated_at < $1 AND kind IN ('topup', 'withdrawal') ORDER BY updated_at, id LIMIT $2`
 
-	usageRead   = `SELECT day, day_total, year, year_total, pending_in FROM wallet_usage WHERE wallet_id = $1`
-	usageUpsert = `INSERT INTO wallet_usage (wallet_id, day, day_total, year, year_total, pending_in) VALUES ($1, $2, $3, $4, $5, $6)
+	usageRead   = `SELECT day, day_total, year, year_total, pending_in, pending_out FROM wallet_usage WHERE wallet_id = $1`
+	usageUpsert = `INSERT INTO wallet_usage (wallet_id, day, day_total, year, year_total, pending_in, pending_out) VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (wallet_id) DO UPDATE SET day = excluded.day, day_total = excluded.day_total, year = excluded.year,
-year_total = excluded.year_total, pending_in = excluded.pending_in`
-	usageCreate = `INSERT INTO wallet_usage (wallet_id, day, day_total, year, year_total, pending_in) VALUES ($1, 0, 0, 0, 0, 0)`
+year_total = excluded.year_total, pending_in = excluded.pending_in, pending_out = excluded.pending_out`
+	usageCreate = `INSERT INTO wallet_usage (wallet_id, day, day_total, year, year_total, pending_in, pending_out) VALUES ($1, 0, 0, 0, 0, 0, 0)`
 
 	accountByOwner = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts WHERE kind = $1 AND owner = $2 ORDER BY id LIMIT 1`
 	deviceByID     = `SELECT customer_id, device_id, first_seen_at FROM devices WHERE customer_id = $1 AND device_id = $2`
@@ -150,7 +150,7 @@ func (t *tx) Usage(_ context.Context, walletID string) (hebao.Usage, error) {
 	}
 	u := hebao.Usage{WalletID: walletID}
 	var day, year int64
-	err := t.queryRow(q, walletID).Scan(&day, &u.DayTotal, &year, &u.YearTotal, &u.PendingIn)
+	err := t.queryRow(q, walletID).Scan(&day, &u.DayTotal, &year, &u.YearTotal, &u.PendingIn, &u.PendingOut)
 	if err != nil && !isNoRows(err) {
 		return u, fmt.Errorf("read limit counters: %w", err)
 	}
@@ -236,18 +236,18 @@ func movementArgs(m hebao.Movement) []any {
 }
 
 func usageArgs(u hebao.Usage) []any {
-	return []any{u.WalletID, int64(u.Day), u.DayTotal, int64(u.Year), u.YearTotal, u.PendingIn}
+	return []any{u.WalletID, int64(u.Day), u.DayTotal, int64(u.Year), u.YearTotal, u.PendingIn, u.PendingOut}
 }
 
 // The reads of a payment, one statement each: on PostgreSQL one round trip, not four.
 const (
 	payerQuery = `SELECT w.id, w.customer_id, w.status, w.tier, w.account_id, w.promo_account_id, w.points_account_id, w.created_at,
-c.phone, p.hash, p.failures, p.locked_until, p.updated_at, u.day, u.day_total, u.year, u.year_total, u.pending_in
+c.phone, p.hash, p.failures, p.locked_until, p.updated_at, u.day, u.day_total, u.year, u.year_total, u.pending_in, u.pending_out
 FROM wallets w JOIN customers c ON c.id = w.customer_id JOIN wallet_usage u ON u.wallet_id = w.id
 LEFT JOIN payment_passwords p ON p.wallet_id = w.id
 WHERE w.customer_id = $1`
 	payeeColumns = `SELECT w.id, w.customer_id, w.status, w.tier, w.account_id, w.promo_account_id, w.points_account_id, w.created_at, c.phone,
-u.day, u.day_total, u.year, u.year_total, u.pending_in, a.kind, a.unit, a.owner, a.may_go_negative, a.balance, a.created_at
+u.day, u.day_total, u.year, u.year_total, u.pending_in, u.pending_out, a.kind, a.unit, a.owner, a.may_go_negative, a.balance, a.created_at
 FROM wallets w JOIN customers c ON c.id = w.customer_id JOIN wallet_usage u ON u.wallet_id = w.id JOIN accounts a ON a.id = w.account_id`
 	payeeByID    = payeeColumns + ` WHERE w.id = $1`
 	payeeByPhone = payeeColumns + ` WHERE c.phone = $1`
@@ -271,10 +271,10 @@ func (t *tx) Payer(_ context.Context, customerID string) (hebao.Payer, error) {
 		hash                        []byte
 		failures, locked, updated   sql.NullInt64
 		day, year, dayTotal, yTotal int64
-		pending                     int64
+		pending, pendingOut         int64
 	)
 	err := t.queryRow(q, customerID).Scan(w.dest(&p.Wallet, &p.Phone, &hash, &failures, &locked, &updated,
-		&day, &dayTotal, &year, &yTotal, &pending)...)
+		&day, &dayTotal, &year, &yTotal, &pending, &pendingOut)...)
 	if isNoRows(err) {
 		return hebao.Payer{}, hebao.Errorf(hebao.CodeNotFound, "this customer has no wallet")
 	}
@@ -294,7 +294,7 @@ func (t *tx) Payer(_ context.Context, customerID string) (hebao.Payer, error) {
 		pw.UpdatedAt = time.UnixMicro(updated.Int64).UTC()
 		p.Password = &pw
 	}
-	p.Usage = hebao.Usage{WalletID: p.Wallet.ID, Day: int(day), DayTotal: dayTotal, Year: int(year), YearTotal: yTotal, PendingIn: pending}
+	p.Usage = hebao.Usage{WalletID: p.Wallet.ID, Day: int(day), DayTotal: dayTotal, Year: int(year), YearTotal: yTotal, PendingIn: pending, PendingOut: pendingOut}
 	if t.b.rowsOK {
 		row := payerRow{w: p.Wallet, phone: p.Phone}
 		if p.Password != nil {
@@ -343,7 +343,7 @@ func (t *tx) Payee(_ context.Context, walletID, phone string) (hebao.Wallet, str
 		kind, unit string
 		created    int64
 	)
-	err := t.queryRow(q, arg).Scan(r.dest(&w, &ph, &day, &u.DayTotal, &year, &u.YearTotal, &u.PendingIn,
+	err := t.queryRow(q, arg).Scan(r.dest(&w, &ph, &day, &u.DayTotal, &year, &u.YearTotal, &u.PendingIn, &u.PendingOut,
 		&kind, &unit, &a.Owner, &a.MayGoNegative, &a.Balance, &created)...)
 	if isNoRows(err) {
 		return hebao.Wallet{}, "", hebao.Errorf(hebao.CodeNotFound, "no such wallet")

@@ -37,7 +37,7 @@ CREATE INDEX movements_wallet ON movements (account_id);
 CREATE INDEX movements_pending ON movements (updated_at) WHERE status = 'pending';
 
 -- What has left each wallet today and this year (China time), and its pending
--- top-ups; one row per wallet, created with it, updated in the transaction of each
+-- top-ups and withdrawals; one row per wallet, created with it, updated in the transaction of each
 -- movement.
 CREATE TABLE wallet_usage (
     wallet_id   TEXT    PRIMARY KEY REFERENCES wallets (id),
@@ -45,9 +45,10 @@ CREATE TABLE wallet_usage (
     day_total   INTEGER NOT NULL,
     year        INTEGER NOT NULL,
     year_total  INTEGER NOT NULL,
-    pending_in  INTEGER NOT NULL
+    pending_in  INTEGER NOT NULL,
+    pending_out INTEGER NOT NULL -- pending withdrawals: money that comes back if the bank refuses
 ) WITHOUT ROWID;
-INSERT INTO wallet_usage SELECT id, 0, 0, 0, 0, 0 FROM wallets;
+INSERT INTO wallet_usage SELECT id, 0, 0, 0, 0, 0, 0 FROM wallets;
 
 CREATE TABLE wallet_settings (
     wallet_id            TEXT    PRIMARY KEY REFERENCES wallets (id),
