@@ -30,6 +30,8 @@ type BankService struct {
 	Keys      *Keyring // opens the sealed card numbers
 	Tiers     TierLimits
 	Passwords *PaymentPasswordService
+	// OTP checks the step_up codes of large withdrawals from new devices.
+	OTP OTPChecker
 	// Timeout is the bank time-out; zero is DefaultBankTimeout.
 	Timeout time.Duration
 	// Now is the clock; nil uses each transaction's time.
@@ -85,9 +87,11 @@ type TopupRequest struct {
 // (POST /v1/withdrawals).
 type WithdrawalRequest struct {
 	CustomerID      string
+	DeviceID        string // of the session: decides whether step-up applies
 	CardID          string
 	Amount          int64
 	PaymentPassword string
+	OTP             string // the step_up code, when one is needed
 	Key             IdempotencyKey
 	Reply           func(Movement) (Reply, error)
 }
@@ -153,11 +157,21 @@ func (s *BankService) Topup(ctx context.Context, r TopupRequest) (Reply, error) 
 // Withdraw holds r.Amount of the customer's wallet at once, records a pending
 // withdrawal to the card, once per idempotency key, and asks the bank to pay it
 // out in the background; the hold is released if the bank refuses.
+// Above StepUpAmount from a device first seen within a day it needs a step_up SMS
+// code too, like a transfer.
 // Errors: invalid_request, not_found (no such card), wallet_frozen,
-// payment_password_wrong, payment_password_locked, limit_exceeded,
-// insufficient_funds, idempotency_key_reused, idempotency_key_in_use.
+// payment_password_wrong, payment_password_locked, step_up_required, otp_invalid,
+// otp_expired, limit_exceeded, insufficient_funds, idempotency_key_reused,
+// idempotency_key_in_use.
 func (s *BankService) Withdraw(ctx context.Context, r WithdrawalRequest) (Reply, error) {
 	if err := checkCardRequest(r.CardID, r.Amount); err != nil {
+		return Reply{}, err
+	}
+	if r.OTP != "" && !validOTPCode(r.OTP) {
+		return Reply{}, Errorf(CodeInvalidRequest, "otp must be the %d-digit code sent by SMS", otpDigits)
+	}
+	pass, err := stepUp(ctx, s.Store, s.OTP, s.Now, r.CustomerID, r.DeviceID, r.Amount, r.OTP)
+	if err != nil {
 		return Reply{}, err
 	}
 	s.init()
@@ -187,6 +201,11 @@ func (s *BankService) Withdraw(ctx context.Context, r WithdrawalRequest) (Reply,
 		}
 		if err := chargeOutgoing(ctx, tx, w, limits, r.Amount, now); err != nil {
 			return Reply{}, err
+		}
+		if pass != nil {
+			if err := s.OTP.Use(ctx, tx, *pass); err != nil {
+				return Reply{}, err
+			}
 		}
 		if err := pending(ctx, tx, w.ID, false, r.Amount); err != nil {
 			return Reply{}, err
@@ -327,7 +346,22 @@ func (s *BankService) Close() {
 func (s *BankService) run(ctx context.Context, m Movement) {
 	number, err := s.Keys.Open(m.CardSealed, []byte(m.CustomerID))
 	if err != nil {
-		s.Log.Error("bank: cannot open the card number", "movement", m.ID, "err", err)
+		// The card key is gone (rotated out, say): the order cannot be sent, so void
+		// it at the bank — which needs no card number — and fail it, rather than leave
+		// it pending for ever.
+		s.Log.Error("bank: cannot open the card number; cancelling the order", "movement", m.ID, "err", err)
+		call, cancel := context.WithTimeout(ctx, s.timeout())
+		out, err := s.Bank.Cancel(call, m.ID)
+		cancel()
+		if err != nil {
+			return
+		}
+		if out.Status == BankCancelled {
+			out = BankOutcome{Status: BankRefused, Code: CodeUnavailable}
+		}
+		if err := s.record(ctx, m, out); err != nil {
+			s.Log.Error("bank: cannot record the answer; left pending", "movement", m.ID, "err", err)
+		}
 		return
 	}
 	o := BankOrder{Ref: m.ID, CardNumber: string(number), BankCode: m.BankCode, Amount: m.Amount}
@@ -369,7 +403,7 @@ func (s *BankService) record(ctx context.Context, m Movement, out BankOutcome) e
 		status, code = MovementFailed, CodeBankTimeout
 	default:
 		status, code = MovementFailed, out.Code
-		if code != CodeBankInsufficientFunds {
+		if code != CodeBankInsufficientFunds && code != CodeUnavailable {
 			code = CodeCardDeclined
 		}
 	}

@@ -285,3 +285,42 @@ func TestWithdrawalRefused(t *testing.T) {
 		t.Errorf("verify: %+v, %v", rep, err)
 	}
 }
+
+// TestWithdrawalStepUp: a withdrawal above ¥5,000 from a device first seen within
+// 24 hours needs an SMS code, like a transfer; a day later it does not.
+func TestWithdrawalStepUp(t *testing.T) {
+	f := newBankFixture(t, 100_000)
+	w := func(code string) error {
+		nKey++
+		_, err := f.svc.Withdraw(t.Context(), hebao.WithdrawalRequest{CustomerID: f.reg.Customer.ID, DeviceID: "dev-a",
+			CardID: f.card.ID, Amount: hebao.StepUpAmount + 1, PaymentPassword: "258369", OTP: code,
+			Key: hebao.NewIdempotencyKey("s", fmt.Sprint(nKey), nil), Reply: reply})
+		return err
+	}
+	wantCode(t, "from a new device, no code", w(""), hebao.CodeStepUpRequired)
+	wantCode(t, "a malformed code", w("12ab56"), hebao.CodeInvalidRequest)
+	f.clock.Add(25 * time.Hour)
+	// No code needed any more: the tier-4 single-payment limit answers instead.
+	wantCode(t, "a day later", w(""), hebao.CodeLimitExceeded)
+}
+
+// TestBankUnreadableCard: a card number that can no longer be opened (its key is
+// gone) is not left pending for ever: the order is voided at the bank and fails.
+func TestBankUnreadableCard(t *testing.T) {
+	f := newBankFixture(t, 0)
+	f.svc.Keys = keyring(t) // another key: the stored card number cannot be opened
+	id, err := f.topup(t, 1_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.wait(t, id)
+	if m.Status != hebao.MovementFailed || m.FailureCode != hebao.CodeUnavailable {
+		t.Fatalf("top-up: %s %q, want failed unavailable", m.Status, m.FailureCode)
+	}
+	if got := f.bank.Calls(); len(got) != 1 || got[0] != "cancel "+id {
+		t.Errorf("bank calls %v, want only the cancel", got)
+	}
+	if v := f.view(t); v.Balance != 0 {
+		t.Errorf("balance %d", v.Balance)
+	}
+}

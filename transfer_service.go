@@ -86,7 +86,7 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 	if err := r.Validate(); err != nil {
 		return Reply{}, err
 	}
-	pass, err := s.stepUp(ctx, r)
+	pass, err := stepUp(ctx, s.Store, s.OTP, s.Now, r.CustomerID, r.DeviceID, r.Amount, r.OTP)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -176,41 +176,45 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 	return reply, nil
 }
 
-// stepUp checks the step_up SMS code when the transfer needs one: above
-// StepUpAmount from a device first seen within StepUpDeviceAge (or never seen). The
-// code is spent in the transfer's transaction.
-func (s *TransferService) stepUp(ctx context.Context, r TransferRequest) (*OTPPass, error) {
-	if r.Amount <= StepUpAmount {
+// stepUp checks the step_up SMS code when a payment needs one (SPEC §6): above
+// StepUpAmount from a device first seen within StepUpDeviceAge (or never seen). It
+// returns nil when none is needed; the code is spent in the payment's transaction.
+// Errors: step_up_required (none given), otp_invalid, otp_expired.
+func stepUp(ctx context.Context, st Store, otp OTPChecker, clock func() time.Time, customerID, deviceID string, amount int64, code string) (*OTPPass, error) {
+	if amount <= StepUpAmount {
 		return nil, nil
 	}
 	var (
 		phone string
 		fresh bool
 	)
-	err := s.Store.View(ctx, func(tx Tx) error {
-		c, err := tx.CustomerByID(ctx, r.CustomerID)
+	err := st.View(ctx, func(tx Tx) error {
+		c, err := tx.CustomerByID(ctx, customerID)
 		if err != nil {
 			return err
 		}
 		phone = c.Phone
-		d, err := tx.Device(ctx, r.CustomerID, r.DeviceID)
+		d, err := tx.Device(ctx, customerID, deviceID)
 		switch {
 		case ErrorCode(err) == CodeNotFound:
 			fresh = true
 		case err != nil:
 			return err
 		default:
-			fresh = nowIn(s.Now, tx).Sub(d.FirstSeenAt) < StepUpDeviceAge
+			fresh = nowIn(clock, tx).Sub(d.FirstSeenAt) < StepUpDeviceAge
 		}
 		return nil
 	})
 	if err != nil || !fresh {
 		return nil, err
 	}
-	if r.OTP == "" {
+	if code == "" {
 		return nil, Errorf(CodeStepUpRequired, "a payment above %s from a device first used within 24 hours needs an SMS code: ask for a step_up code and send it as otp", yuan(StepUpAmount))
 	}
-	p, err := s.OTP.Check(ctx, phone, PurposeStepUp, r.OTP)
+	if otp == nil {
+		return nil, Errorf(CodeUnavailable, "SMS codes cannot be checked on this server")
+	}
+	p, err := otp.Check(ctx, phone, PurposeStepUp, code)
 	if err != nil {
 		return nil, err
 	}

@@ -212,22 +212,24 @@ type withdrawalRequest struct {
 	CardID          string `json:"card_id"`
 	Amount          int64  `json:"amount"`
 	PaymentPassword string `json:"payment_password,omitempty"`
+	OTP             string `json:"otp,omitempty"`
 }
 
 // withdraw pays out to a bound card: POST /v1/withdrawals {card_id, amount,
-// payment_password} with an Idempotency-Key → 202 the pending transaction; the
+// payment_password, otp?} with an Idempotency-Key → 202 the pending transaction; the
 // amount is held at once and given back if the bank declines. As for transfers, the
 // key's request hash leaves the payment password out.
 // Errors: invalid_request, not_found, wallet_frozen, payment_password_wrong,
-// payment_password_locked, limit_exceeded, insufficient_funds,
-// idempotency_key_reused, idempotency_key_in_use, unavailable.
+// payment_password_locked, step_up_required, otp_invalid, otp_expired,
+// limit_exceeded, insufficient_funds, idempotency_key_reused,
+// idempotency_key_in_use, unavailable.
 func (s *Server) withdraw(w http.ResponseWriter, r *http.Request, sess hebao.Session) error {
 	var req withdrawalRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
 	hashed := req
-	hashed.PaymentPassword = ""
+	hashed.PaymentPassword, hashed.OTP = "", ""
 	key, err := idempotencyKey(r, sess, "POST /v1/withdrawals", hashed)
 	if err != nil {
 		return err
@@ -236,8 +238,8 @@ func (s *Server) withdraw(w http.ResponseWriter, r *http.Request, sess hebao.Ses
 		return notConfigured("withdrawals")
 	}
 	rep, err := s.bank.Withdraw(r.Context(), hebao.WithdrawalRequest{
-		CustomerID: sess.CustomerID, CardID: req.CardID, Amount: req.Amount, PaymentPassword: req.PaymentPassword,
-		Key: key, Reply: replyWith(http.StatusAccepted),
+		CustomerID: sess.CustomerID, DeviceID: sess.DeviceID, CardID: req.CardID, Amount: req.Amount,
+		PaymentPassword: req.PaymentPassword, OTP: req.OTP, Key: key, Reply: replyWith(http.StatusAccepted),
 	})
 	if err != nil {
 		return err

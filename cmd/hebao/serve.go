@@ -97,7 +97,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	hub := notify.NewHub()
 	dispatcher := &notify.Dispatcher{Store: db, Hub: hub, SMS: smsOut.gateway, Log: log}
 	bankService := &hebao.BankService{Store: db, Bank: bank, Keys: keyring, Tiers: hebao.DefaultTierLimits(),
-		Passwords: payPasswords, Timeout: bankWait, Log: log, Committed: dispatcher.Wake}
+		Passwords: payPasswords, OTP: otp, Timeout: bankWait, Log: log, Committed: dispatcher.Wake}
 	transfers := &hebao.TransferService{Store: db, Tiers: hebao.DefaultTierLimits(), Passwords: payPasswords, OTP: otp,
 		Committed: dispatcher.Wake}
 	cfg := hebaohttp.Config{
