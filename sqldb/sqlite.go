@@ -197,6 +197,14 @@ func chunkOf(one string) string {
 	return one[:i] + strings.Repeat(row+", ", sqliteChunk-1) + row
 }
 
+// quiet returns ctx without its deadline or cancellation, for the statements of a
+// SQLite transaction. The driver watches a cancellable context with a goroutine and
+// a progress handler for every statement, which cost the committer more than many of
+// its statements do; a SQLite statement runs on local files and ends by itself (a
+// busy database is bounded by busy_timeout), and the transaction as a whole is still
+// begun under the batch's deadline.
+func quiet(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
 // prepared returns the statement q prepared at open, bound to this transaction.
 func (t *sqliteTx) prepared(ctx context.Context, q string) (*sql.Stmt, bool) {
 	m := t.s.stmts
@@ -357,6 +365,7 @@ type sqliteTx struct {
 }
 
 func (t *sqliteTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	ctx = quiet(ctx)
 	var (
 		res sql.Result
 		err error
@@ -373,6 +382,7 @@ func (t *sqliteTx) exec(ctx context.Context, q string, args ...any) (int64, erro
 }
 
 func (t *sqliteTx) query(ctx context.Context, q string, args ...any) (closingRows, error) {
+	ctx = quiet(ctx)
 	var (
 		rs  *sql.Rows
 		err error
@@ -389,6 +399,7 @@ func (t *sqliteTx) query(ctx context.Context, q string, args ...any) (closingRow
 }
 
 func (t *sqliteTx) queryRow(ctx context.Context, q string, args ...any) scanner {
+	ctx = quiet(ctx)
 	if st, ok := t.prepared(ctx, q); ok {
 		return translatingRow{st.QueryRowContext(ctx, args...)}
 	}
@@ -406,6 +417,7 @@ type translatingRow struct{ r scanner }
 func (t translatingRow) Scan(dest ...any) error { return translate(t.r.Scan(dest...)) }
 
 func (t *sqliteTx) stmt(ctx context.Context, q string) *sql.Stmt {
+	ctx = quiet(ctx)
 	if t.read {
 		return t.tx.StmtContext(ctx, t.s.rstmts[q])
 	}
@@ -430,12 +442,14 @@ func (t *sqliteTx) releaseSavepoint(ctx context.Context) error {
 }
 
 func (t *sqliteTx) createAccount(ctx context.Context, a hebao.Account, createdAt int64) (hebao.AccountID, error) {
+	ctx = quiet(ctx)
 	var id hebao.AccountID
 	err := t.stmt(ctx, sqliteInsertAccount).QueryRowContext(ctx, a.Kind, a.Unit, a.Owner, a.MayGoNegative, createdAt).Scan(&id)
 	return id, translate(err)
 }
 
 func (t *sqliteTx) lockAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error) {
+	ctx = quiet(ctx)
 	// BEGIN IMMEDIATE already holds the database's one write lock: reading is locking.
 	var (
 		rows *sql.Rows
@@ -469,6 +483,7 @@ func (t *sqliteTx) readAccounts(ctx context.Context, ids []hebao.AccountID) ([]h
 }
 
 func (t *sqliteTx) reply(ctx context.Context, scope, key string) (storedReply, bool, error) {
+	ctx = quiet(ctx)
 	var r storedReply
 	err := t.stmt(ctx, sqliteSelectReply).QueryRowContext(ctx, scope, key).Scan(&r.requestHash, &r.status, &r.body)
 	if err == sql.ErrNoRows {
@@ -478,17 +493,20 @@ func (t *sqliteTx) reply(ctx context.Context, scope, key string) (storedReply, b
 }
 
 func (t *sqliteTx) dataVersion(ctx context.Context) (int64, bool, error) {
+	ctx = quiet(ctx)
 	var v int64
 	err := t.tx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v)
 	return v, err == nil, translate(err)
 }
 
 func (t *sqliteTx) lockHead(ctx context.Context) (hebao.ChainHead, error) {
+	ctx = quiet(ctx)
 	h, _, err := scanHead(t.tx.QueryRowContext(ctx, `SELECT seq, hash, mac FROM ledger_head WHERE id = 1`))
 	return h, err
 }
 
 func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
+	ctx = quiet(ctx)
 	if len(w.transfers) > 0 {
 		trs := make([]any, 0, 7*len(w.transfers))
 		posts := make([]any, 0, 10*len(w.transfers))
@@ -560,6 +578,7 @@ func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
 // insertRows inserts rows of width columns laid end to end in args: sqliteChunk rows
 // per statement while there are that many, then one by one.
 func (t *sqliteTx) insertRows(ctx context.Context, chunkQ, oneQ string, width int, args []any) error {
+	ctx = quiet(ctx)
 	chunk, one := t.stmt(ctx, chunkQ), t.stmt(ctx, oneQ)
 	for len(args) > 0 {
 		st, n := one, width
