@@ -171,17 +171,31 @@ type MovementEvent struct {
 	BalanceAfter  int64          `json:"balance_after"`
 	FailureCode   string         `json:"failure_code,omitempty"`
 	At            time.Time      `json:"at"`
+	// Other is the other side of a transfer between two wallets, announced by the
+	// same event: one outbox row per transfer rather than one per side.
+	Other *MovementEvent `json:"other,omitempty"`
 }
 
 // emitMovement writes the outbox event that announces m with the wallet's balance
 // after it.
 func emitMovement(ctx context.Context, tx Tx, m Movement, balanceAfter int64) error {
-	e := MovementEvent{
+	e := movementEvent(m, balanceAfter)
+	return tx.Emit(ctx, Event{Kind: EventMovement, Payload: e.AppendJSON(make([]byte, 0, 320))})
+}
+
+// emitTransfer writes the one outbox event that announces both sides of a transfer.
+func emitTransfer(ctx context.Context, tx Tx, out Movement, outBalance int64, in Movement, inBalance int64) error {
+	e, other := movementEvent(out, outBalance), movementEvent(in, inBalance)
+	e.Other = &other
+	return tx.Emit(ctx, Event{Kind: EventMovement, Payload: e.AppendJSON(make([]byte, 0, 640))})
+}
+
+func movementEvent(m Movement, balanceAfter int64) MovementEvent {
+	return MovementEvent{
 		CustomerID: m.CustomerID, WalletID: m.WalletID, TransactionID: m.ID, Kind: m.Kind,
 		Status: m.Status, Amount: m.Amount, Counterparty: m.CounterpartyName,
 		BalanceAfter: balanceAfter, FailureCode: m.FailureCode, At: m.UpdatedAt,
 	}
-	return tx.Emit(ctx, Event{Kind: EventMovement, Payload: e.AppendJSON(make([]byte, 0, 320))})
 }
 
 // AppendJSON appends e encoded as encoding/json would encode it: by hand, because
@@ -212,7 +226,12 @@ func (e MovementEvent) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, `,"at":"`...)
 	b = e.At.AppendFormat(b, time.RFC3339Nano)
-	return append(b, `"}`...)
+	b = append(b, '"')
+	if e.Other != nil {
+		b = append(b, `,"other":`...)
+		b = e.Other.AppendJSON(b)
+	}
+	return append(b, '}')
 }
 
 // appendJSONString appends s as a JSON string. Valid UTF-8 passes through; quotes,

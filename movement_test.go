@@ -17,6 +17,10 @@ func TestMovementEventJSON(t *testing.T) {
 			Status: hebao.MovementSucceeded, Amount: 1234, Counterparty: "138****0000", BalanceAfter: 99, At: at},
 		{CustomerID: "c", WalletID: "w", TransactionID: "m", Kind: hebao.MovementWithdrawal, Status: hebao.MovementFailed,
 			Amount: 1, BalanceAfter: -5, FailureCode: "card_declined", At: at.Truncate(time.Second)},
+		{CustomerID: "a", WalletID: "wa", TransactionID: "ma", Kind: hebao.MovementTransferOut, Status: hebao.MovementSucceeded,
+			Amount: 7, Counterparty: "139****0000", BalanceAfter: 3, At: at, Other: &hebao.MovementEvent{CustomerID: "b",
+				WalletID: "wb", TransactionID: "mb", Kind: hebao.MovementTransferIn, Status: hebao.MovementSucceeded,
+				Amount: 7, Counterparty: "138****0000", BalanceAfter: 7, At: at}},
 		{CustomerID: "q\"uote\\back\nline\x01<&>\t\r\b\f\x7f", WalletID: "张三\u2028\u2029", TransactionID: "bad\xffutf8",
 			Kind: "k", Status: "s", At: time.Time{}},
 	} {

@@ -154,16 +154,13 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 		in := out
 		in.ID, in.WalletID, in.Account, in.CustomerID, in.Kind = NewID("mov"), payee.ID, payee.Account, payee.CustomerID, MovementTransferIn
 		in.Counterparty, in.CounterpartyName = payer.ID, MaskPhone(who.Phone)
-		for _, m := range []struct {
-			m    Movement
-			acct AccountID
-		}{{out, payer.Account}, {in, payee.Account}} {
-			if err := tx.CreateMovement(ctx, m.m); err != nil {
+		for _, m := range []Movement{out, in} {
+			if err := tx.CreateMovement(ctx, m); err != nil {
 				return Reply{}, err
 			}
-			if err := emitMovement(ctx, tx, m.m, t.Balances[m.acct]); err != nil {
-				return Reply{}, err
-			}
+		}
+		if err := emitTransfer(ctx, tx, out, t.Balances[payer.Account], in, t.Balances[payee.Account]); err != nil {
+			return Reply{}, err
 		}
 		return r.Reply(out)
 	})

@@ -148,18 +148,19 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 			if !ok {
 				continue
 			}
-			n := fromMovement(e, m)
-			if err := tx.AddNotification(ctx, n); err != nil {
-				return err
-			}
-			dl := delivery{n: n}
-			if dl.phone, err = d.smsPhone(ctx, tx, m); err != nil {
-				if hebao.ErrorCode(err) != hebao.CodeNotFound {
+			for _, sd := range sides(e, m) {
+				if err := tx.AddNotification(ctx, sd.n); err != nil {
 					return err
 				}
-				problems = append(problems, problem{"no SMS: customer not found", e.ID, err})
+				dl := delivery{n: sd.n}
+				if dl.phone, err = d.smsPhone(ctx, tx, sd.m); err != nil {
+					if hebao.ErrorCode(err) != hebao.CodeNotFound {
+						return err
+					}
+					problems = append(problems, problem{"no SMS: customer not found", e.ID, err})
+				}
+				out = append(out, dl)
 			}
-			out = append(out, dl)
 		}
 		count = len(ids)
 		return tx.MarkDelivered(ctx, ids, tx.Now())

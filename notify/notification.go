@@ -15,7 +15,8 @@ import (
 	"github.com/hebaopay/hebao"
 )
 
-// FromEvent returns the notification that the outbox event e announces, and false for
+// FromEvent returns the notification that the outbox event e announces to its first
+// customer (a transfer's event announces both sides: see FromEventAll), and false for
 // events of kinds that make no notification. The notification's id is derived from
 // the event's, so dispatching an event twice makes the same notification.
 func FromEvent(e hebao.Event) (hebao.Notification, bool, error) {
@@ -24,6 +25,25 @@ func FromEvent(e hebao.Event) (hebao.Notification, bool, error) {
 		return hebao.Notification{}, ok, err
 	}
 	return fromMovement(e, m), true, nil
+}
+
+// side is one customer's part of a movement event, and its notification.
+type side struct {
+	m hebao.MovementEvent
+	n hebao.Notification
+}
+
+// sides returns the notification of each customer a movement event announces: one,
+// or two for a transfer between wallets. The other side's id is derived from its
+// transaction id, which is announced by this event only.
+func sides(e hebao.Event, m hebao.MovementEvent) []side {
+	out := []side{{m, fromMovement(e, m)}}
+	if o := m.Other; o != nil && o.CustomerID != "" {
+		n := fromMovement(e, *o)
+		n.ID = notificationID(o.TransactionID)
+		out = append(out, side{*o, n})
+	}
+	return out
 }
 
 // movementOf decodes the payload of a movement event; false for other kinds.

@@ -527,3 +527,49 @@ func TestHubSlowSubscriber(t *testing.T) {
 		t.Errorf("Publish after one cancel reached %d subscribers, want 1", got)
 	}
 }
+
+// TestDispatchTransferBothSides: one event announces both sides of a transfer; each
+// customer gets their own notification, once, however often the event comes.
+func TestDispatchTransferBothSides(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, hebao.SMSOff)
+	hub := notify.NewHub()
+	d := &notify.Dispatcher{Store: s, Hub: hub}
+	payee, cancel := hub.Subscribe("cus_2")
+	defer cancel()
+	out := movement(hebao.MovementTransferOut, hebao.MovementSucceeded, 500)
+	in := movement(hebao.MovementTransferIn, hebao.MovementSucceeded, 500)
+	in.CustomerID, in.WalletID, in.Counterparty = "cus_2", "wal_2", "138****0000"
+	out.Other = &in
+	emit(t, s, out)
+	for range 2 { // a second round finds nothing new
+		if _, err := d.DispatchOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := inbox(t, s); len(got) != 1 || got[0].TransactionID != out.TransactionID || got[0].Kind != "transfer_out.succeeded" {
+		t.Fatalf("payer's inbox: %+v", got)
+	}
+	var got []hebao.Notification
+	err := s.View(ctx, func(tx hebao.Tx) (err error) {
+		got, err = tx.Notifications(ctx, "cus_2", "", 10)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].TransactionID != in.TransactionID || got[0].Title != "You received ¥5.00 from 138****0000" {
+		t.Fatalf("payee's inbox: %+v", got)
+	}
+	if !hebao.ValidID("ntf", got[0].ID) {
+		t.Errorf("payee's notification id %q is not a notification id", got[0].ID)
+	}
+	select {
+	case p := <-payee:
+		if p != got[0] {
+			t.Errorf("published %+v, stored %+v", p, got[0])
+		}
+	default:
+		t.Errorf("nothing published to the payee")
+	}
+}

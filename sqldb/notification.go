@@ -23,6 +23,10 @@ WHERE delivered_at IS NULL ORDER BY created_at, id LIMIT $1`
 	// On PostgreSQL a dispatcher locks the events it takes and passes over those
 	// another dispatcher holds, so two of them never deliver the same batch at once.
 	outboxPendingLocked = outboxPending + ` FOR UPDATE SKIP LOCKED`
+	// On SQLite the outbox holds only events still to deliver, in id order (ids are
+	// time-sortable): a delivered event is deleted.
+	sqliteOutboxPending = `SELECT id, kind, payload, created_at FROM outbox ORDER BY id LIMIT $1`
+	sqliteOutboxDelete  = `DELETE FROM outbox WHERE id = $1`
 	// The first delivery time is kept if an event is delivered again.
 	outboxDelivered  = `UPDATE outbox SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL`
 	walletSettingsBy = `SELECT password_free, password_free_limit, auto_topup, sms_threshold FROM wallet_settings WHERE wallet_id = $1`
@@ -87,9 +91,12 @@ func (t *tx) PendingEvents(_ context.Context, limit int) ([]hebao.Event, error) 
 	if limit <= 0 {
 		return nil, nil
 	}
-	q := outboxPending
-	if _, pg := t.b.w.(*pgTx); pg && !t.b.readOnly {
-		q = outboxPendingLocked
+	q := sqliteOutboxPending
+	if _, pg := t.b.w.(*pgTx); pg {
+		q = outboxPending
+		if !t.b.readOnly {
+			q = outboxPendingLocked
+		}
 	}
 	rs, err := t.query(q, int64(limit))
 	if err != nil {
@@ -114,13 +121,20 @@ func (t *tx) PendingEvents(_ context.Context, limit int) ([]hebao.Event, error) 
 	return out, nil
 }
 
-// MarkDelivered implements hebao.Tx.
+// MarkDelivered implements hebao.Tx. On PostgreSQL the event is kept with its
+// delivery time; on SQLite it is deleted, so that the outbox needs no index of the
+// events still pending (every index costs each event another b-tree insert).
 func (t *tx) MarkDelivered(_ context.Context, ids []string, at time.Time) error {
 	if err := t.checkWrite(); err != nil {
 		return err
 	}
+	_, pg := t.b.w.(*pgTx)
 	for _, id := range ids {
-		if _, err := t.exec(outboxDelivered, id, at.UnixMicro()); err != nil {
+		q, args := outboxDelivered, []any{id, at.UnixMicro()}
+		if !pg {
+			q, args = sqliteOutboxDelete, []any{id}
+		}
+		if _, err := t.exec(q, args...); err != nil {
 			return t.retryable(fmt.Errorf("mark event %s delivered: %w", id, err))
 		}
 	}

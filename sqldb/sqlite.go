@@ -173,7 +173,7 @@ var sqliteHot = []string{
 	payPasswordByWallet, payPasswordUpsert, cardsByCustomer, sessionByToken, sessionTouch,
 	movementInsert, movementByID, sqliteMovementsNewest, sqliteMovementsByWallet, movementFinish,
 	usageRead, usageUpsert, accountByOwner, payerQuery, payeeByID, payeeByPhone,
-	notificationInsert, outboxDelivered, walletSettingsBy,
+	notificationInsert, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
 }
 
 const (

@@ -89,3 +89,16 @@ INSERT INTO idempotency_keys_by_claim (scope, key, request_hash, status, body, c
     SELECT scope, key, request_hash, status, body, created_at FROM idempotency_keys ORDER BY created_at;
 DROP TABLE idempotency_keys;
 ALTER TABLE idempotency_keys_by_claim RENAME TO idempotency_keys;
+
+-- The outbox keyed by its time-sortable ids (every event is appended at the end of
+-- one b-tree) and holding only what is still to deliver: the dispatcher deletes an
+-- event once delivered, so the pending events need no index of their own.
+CREATE TABLE outbox_pending_only (
+    id          TEXT    PRIMARY KEY,
+    kind        TEXT    NOT NULL,
+    payload     BLOB    NOT NULL,
+    created_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO outbox_pending_only SELECT id, kind, payload, created_at FROM outbox WHERE delivered_at IS NULL;
+DROP TABLE outbox;
+ALTER TABLE outbox_pending_only RENAME TO outbox;
