@@ -3,9 +3,12 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/hebaopay/hebao"
 )
@@ -73,45 +76,81 @@ func TestMoneyRowCacheSeesOtherWriters(t *testing.T) {
 	})
 }
 
-// TestMoneyPasswordGuessStorm sends 63 wrong payment passwords and the right one at
-// once, the right one placed among the last: every guess is counted in the
-// transaction that checks it, so once five wrong ones are in, the right one is
-// refused too — even when all of them share one group-commit batch. (Counted
-// afterwards instead, the right one got through every time.)
+// orderedStore holds back Transact calls until n have come, then runs them as one
+// batch of the committer in the order their contexts give (orderKey): a test can
+// then put closures in one group commit, in an order it chooses. Later calls go
+// straight to the database.
+type orderedStore struct {
+	*DB
+	n     int
+	mu    sync.Mutex
+	calls []*call
+	ran   bool
+}
+
+type orderKey struct{}
+
+func (s *orderedStore) Transact(ctx context.Context, fn func(hebao.Tx) error) error {
+	c := &call{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.mu.Lock()
+	if s.ran {
+		s.mu.Unlock()
+		return s.DB.Transact(ctx, fn)
+	}
+	s.calls = append(s.calls, c)
+	if len(s.calls) == s.n {
+		batch := s.calls
+		s.calls, s.ran = nil, true
+		slices.SortFunc(batch, func(a, b *call) int {
+			return a.ctx.Value(orderKey{}).(int) - b.ctx.Value(orderKey{}).(int)
+		})
+		for len(batch) > 0 {
+			batch = s.DB.run(batch)
+		}
+	}
+	s.mu.Unlock()
+	return <-c.done
+}
+
+// TestMoneyPasswordGuessStorm puts 63 wrong payment passwords and the right one in
+// one group-commit batch, the right one tenth: each guess is counted in the
+// transaction that checks it, so the fifth wrong one locks payments and the right
+// one, checked after it in the same batch, is refused too. (Counted afterwards, in
+// transactions of their own, the wrong ones were all checked against the count from
+// before the batch, and the right one got through.)
 func TestMoneyPasswordGuessStorm(t *testing.T) {
 	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
 		w := newWorld(t, open(t), nil)
-		ctx := context.Background()
+		payer := w.customer("13800000301", 1, 1_000)
 		payee := w.customer("13800000300", 1, 0)
-		const rounds, guesses = 6, 64
-		through := 0
-		for round := range rounds {
-			payer := w.customer(fmt.Sprintf("138000003%02d", round+1), 1, 1_000)
-			right := 40 + round*4 // late in the storm
-			errs := make([]error, guesses)
-			var wg sync.WaitGroup
-			for i := range guesses {
-				pw := "000000"
-				if i == right {
-					pw = payPassword
-				}
-				wg.Go(func() {
-					r := transferRequest(payer, payee.Customer.Phone, 1, fmt.Sprintf("storm-%d-%d", round, i))
-					r.PaymentPassword = pw
-					_, errs[i] = w.transfers.Send(ctx, r)
-				})
+		const guesses, right = 64, 9
+		ordered := &orderedStore{DB: w.db, n: guesses}
+		transfers := &hebao.TransferService{Store: ordered, Passwords: &hebao.PaymentPasswordService{Store: ordered, Keys: w.keys}}
+		errs := make([]error, guesses)
+		var wg sync.WaitGroup
+		for i := range guesses {
+			pw := "000000"
+			if i == right {
+				pw = payPassword
 			}
-			wg.Wait()
-			counts := codeCounts(errs)
-			if counts[hebao.CodePaymentPasswordWrong] != hebao.PaymentPasswordMaxFailures-1 {
-				t.Errorf("round %d: %v; want exactly %d wrong before the lock", round, counts, hebao.PaymentPasswordMaxFailures-1)
-			}
-			if errs[right] == nil {
-				through++
-			}
+			wg.Go(func() {
+				ctx := context.WithValue(context.Background(), orderKey{}, i)
+				r := transferRequest(payer, payee.Customer.Phone, 1, fmt.Sprintf("storm-%d", i))
+				r.PaymentPassword = pw
+				_, errs[i] = transfers.Send(ctx, r)
+			})
 		}
-		if through > 1 {
-			t.Errorf("the right password got through in %d of %d storms", through, rounds)
+		wg.Wait()
+		want := map[string]int{hebao.CodePaymentPasswordWrong: hebao.PaymentPasswordMaxFailures - 1,
+			hebao.CodePaymentPasswordLocked: guesses - hebao.PaymentPasswordMaxFailures + 1}
+		if diff := cmp.Diff(want, codeCounts(errs)); diff != "" {
+			t.Errorf("answers by code (-want +got):\n%s", diff)
+		}
+		if hebao.ErrorCode(errs[right]) != hebao.CodePaymentPasswordLocked {
+			t.Errorf("the right password, after five wrong ones in the same batch: %v, want payment_password_locked", errs[right])
+		}
+		if got := w.balance(payee.Wallet.Account); got != 0 {
+			t.Errorf("the payee got %d fen", got)
 		}
 		mustVerify(t, w.db)
 	})
