@@ -241,9 +241,10 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 	if err := w.commit(ctx); err != nil {
 		return nil, nil, err
 	}
-	if b.rowsDirty {
+	if b.rowsDirty || !b.rowsOK {
+		// A batch that did not trust the cache did not keep it up to date either.
 		db.rows.reset()
-	} else if b.rowsOK {
+	} else {
 		for id, u := range b.usage {
 			if u.dirty {
 				db.rows.usage[id] = u.u
