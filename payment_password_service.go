@@ -2,6 +2,7 @@ package hebao
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -168,42 +169,33 @@ func (s *PaymentPasswordService) save(ctx context.Context, customerID, walletID,
 	})
 }
 
-// Check checks pw against the wallet's payment password, for the use cases that move
-// money. The count of wrong tries is committed in a transaction of its own before
-// the verdict is returned, like OTPService.Check, so a burst of guesses is counted
-// one at a time and a refused payment still counts its wrong try.
+// Check checks pw against the wallet's payment password in a transaction of its own,
+// the count of wrong tries committed before the verdict is returned: the same check
+// the money-moving use cases make inside their own transaction (checkIn).
 // Errors: payment_password_wrong (wrong, or none is set), payment_password_locked.
 func (s *PaymentPasswordService) Check(ctx context.Context, walletID, pw string) error {
-	key := s.Keys.DeriveKey(PaymentPasswordKeyPurpose)
 	var verdict error
 	err := s.Store.Transact(ctx, func(tx Tx) error {
 		verdict = nil
-		now := nowIn(s.Now, tx)
+		var stored *PaymentPassword
 		p, err := tx.PaymentPassword(ctx, walletID)
-		if ErrorCode(err) == CodeNotFound {
-			verdict = Errorf(CodePaymentPasswordWrong, "this wallet has no payment password yet; set one first")
-			return nil
-		}
-		if err != nil {
+		switch {
+		case err == nil:
+			stored = &p
+		case ErrorCode(err) != CodeNotFound:
 			return err
 		}
-		ok := len(pw) == PaymentPasswordDigits && CheckPaymentPassword(key, walletID, pw, p.Hash)
-		next, v := p.State.Check(now, ok)
-		verdict = v
-		if next == p.State {
+		err = s.checkIn(ctx, tx, walletID, pw, stored, nowIn(s.Now, tx))
+		var kept *committedError
+		switch {
+		case errors.As(err, &kept): // a wrong try, counted: commit it
+			verdict = kept.err
+			return nil
+		case ErrorCode(err) == CodePaymentPasswordWrong || ErrorCode(err) == CodePaymentPasswordLocked:
+			verdict = err // locked, or none set: nothing written
 			return nil
 		}
-		wasLocked := p.State.Locked(now)
-		p.State, p.UpdatedAt = next, now
-		if err := tx.SavePaymentPassword(ctx, p); err != nil {
-			return err
-		}
-		if !wasLocked && next.Locked(now) {
-			rec := audit(ctx, now, Actor{ActorSystem, "payment-password"}, ActionPaymentPasswordLocked, walletID,
-				map[string]string{"wallet_id": walletID, "locked_until": next.LockedUntil.UTC().Format(time.RFC3339)})
-			return tx.AddAudit(ctx, rec)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
