@@ -93,6 +93,12 @@ func openSQLite(ctx context.Context, dir string, readOnly bool) (*sqliteDB, erro
 	q.Add("_pragma", "temp_store(2)")
 	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walFallbackPages))
 	q.Set("_txlock", "immediate")
+	// The log's writes are gathered until each commit syncs it (walvfs.go), which
+	// relies on synchronous(FULL) above.
+	if err := registerWALVFS(); err != nil {
+		return nil, err
+	}
+	q.Set("vfs", walVFSName)
 	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
@@ -211,11 +217,19 @@ func (t *sqliteTx) prepared(ctx context.Context, q string) (*sql.Stmt, bool) {
 	if t.read {
 		m = t.s.rstmts
 	}
+	if st, ok := t.bound[q]; ok {
+		return st, true
+	}
 	st, ok := m[q]
 	if !ok {
 		return nil, false
 	}
-	return t.tx.StmtContext(ctx, st), true
+	if t.bound == nil {
+		t.bound = make(map[string]*sql.Stmt, 32)
+	}
+	b := t.tx.StmtContext(t.quiet(ctx), st)
+	t.bound[q] = b
+	return b, true
 }
 
 func (s *sqliteDB) dialect() string { return "sqlite" }
@@ -362,10 +376,25 @@ type sqliteTx struct {
 	s    *sqliteDB
 	tx   *sql.Tx
 	read bool // on the read pool: only the read statements exist there
+
+	// quietCtx is the context its statements run under (see quiet), made once; bound
+	// are the statements prepared at open, bound to tx once each: both used to be
+	// made again for every statement, which cost the committer an allocation or
+	// three each time.
+	quietCtx context.Context
+	bound    map[string]*sql.Stmt
+}
+
+// quiet returns the transaction's statement context: ctx without its deadline.
+func (t *sqliteTx) quiet(ctx context.Context) context.Context {
+	if t.quietCtx == nil {
+		t.quietCtx = quiet(ctx)
+	}
+	return t.quietCtx
 }
 
 func (t *sqliteTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	ctx = quiet(ctx)
+	ctx = t.quiet(ctx)
 	var (
 		res sql.Result
 		err error
@@ -382,7 +411,7 @@ func (t *sqliteTx) exec(ctx context.Context, q string, args ...any) (int64, erro
 }
 
 func (t *sqliteTx) query(ctx context.Context, q string, args ...any) (closingRows, error) {
-	ctx = quiet(ctx)
+	ctx = t.quiet(ctx)
 	var (
 		rs  *sql.Rows
 		err error
@@ -399,7 +428,7 @@ func (t *sqliteTx) query(ctx context.Context, q string, args ...any) (closingRow
 }
 
 func (t *sqliteTx) queryRow(ctx context.Context, q string, args ...any) scanner {
-	ctx = quiet(ctx)
+	ctx = t.quiet(ctx)
 	if st, ok := t.prepared(ctx, q); ok {
 		return translatingRow{st.QueryRowContext(ctx, args...)}
 	}
@@ -417,11 +446,8 @@ type translatingRow struct{ r scanner }
 func (t translatingRow) Scan(dest ...any) error { return translate(t.r.Scan(dest...)) }
 
 func (t *sqliteTx) stmt(ctx context.Context, q string) *sql.Stmt {
-	ctx = quiet(ctx)
-	if t.read {
-		return t.tx.StmtContext(ctx, t.s.rstmts[q])
-	}
-	return t.tx.StmtContext(ctx, t.s.stmts[q])
+	st, _ := t.prepared(ctx, q)
+	return st
 }
 
 func (t *sqliteTx) savepoint(ctx context.Context) error {
@@ -442,14 +468,14 @@ func (t *sqliteTx) releaseSavepoint(ctx context.Context) error {
 }
 
 func (t *sqliteTx) createAccount(ctx context.Context, a hebao.Account, createdAt int64) (hebao.AccountID, error) {
-	ctx = quiet(ctx)
+	ctx = t.quiet(ctx)
 	var id hebao.AccountID
 	err := t.stmt(ctx, sqliteInsertAccount).QueryRowContext(ctx, a.Kind, a.Unit, a.Owner, a.MayGoNegative, createdAt).Scan(&id)
 	return id, translate(err)
 }
 
 func (t *sqliteTx) lockAccounts(ctx context.Context, ids []hebao.AccountID) ([]hebao.Account, error) {
-	ctx = quiet(ctx)
+	ctx = t.quiet(ctx)
 	// BEGIN IMMEDIATE already holds the database's one write lock: reading is locking.
 	var (
 		rows *sql.Rows
@@ -483,7 +509,7 @@ func (t *sqliteTx) readAccounts(ctx context.Context, ids []hebao.AccountID) ([]h
 }
 
 func (t *sqliteTx) reply(ctx context.Context, scope, key string) (storedReply, bool, error) {
-	ctx = quiet(ctx)
+	ctx = t.quiet(ctx)
 	var r storedReply
 	err := t.stmt(ctx, sqliteSelectReply).QueryRowContext(ctx, scope, key).Scan(&r.requestHash, &r.status, &r.body)
 	if err == sql.ErrNoRows {
@@ -493,20 +519,20 @@ func (t *sqliteTx) reply(ctx context.Context, scope, key string) (storedReply, b
 }
 
 func (t *sqliteTx) dataVersion(ctx context.Context) (int64, bool, error) {
-	ctx = quiet(ctx)
+	ctx = t.quiet(ctx)
 	var v int64
 	err := t.tx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v)
 	return v, err == nil, translate(err)
 }
 
 func (t *sqliteTx) lockHead(ctx context.Context) (hebao.ChainHead, error) {
-	ctx = quiet(ctx)
+	ctx = t.quiet(ctx)
 	h, _, err := scanHead(t.tx.QueryRowContext(ctx, `SELECT seq, hash, mac FROM ledger_head WHERE id = 1`))
 	return h, err
 }
 
 func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
-	ctx = quiet(ctx)
+	ctx = t.quiet(ctx)
 	if len(w.transfers) > 0 {
 		trs := make([]any, 0, 7*len(w.transfers))
 		posts := make([]any, 0, 10*len(w.transfers))
@@ -578,7 +604,7 @@ func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
 // insertRows inserts rows of width columns laid end to end in args: sqliteChunk rows
 // per statement while there are that many, then one by one.
 func (t *sqliteTx) insertRows(ctx context.Context, chunkQ, oneQ string, width int, args []any) error {
-	ctx = quiet(ctx)
+	ctx = t.quiet(ctx)
 	chunk, one := t.stmt(ctx, chunkQ), t.stmt(ctx, oneQ)
 	for len(args) > 0 {
 		st, n := one, width
