@@ -553,6 +553,51 @@ func TestStaleCacheAcrossProcesses(t *testing.T) {
 	})
 }
 
+// TestStaleCacheGuardAmongMany: one stale account among the many a batch spends
+// from is caught by the guard, and the batch reruns on fresh reads; the other
+// accounts are left as they were.
+func TestStaleCacheGuardAmongMany(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		db1 := open(t)
+		db2 := open(t)
+		src, ids := makeAccounts(t, db1, 10, 100) // db1 believes each holds 100
+		post(t, db2, ids[3], src, 100)             // but ids[3] holds 0
+		ctx := context.Background()
+		spendAll := func(skip hebao.AccountID) error {
+			return db1.Transact(ctx, func(tx hebao.Tx) error {
+				for _, id := range ids {
+					if id == skip {
+						continue
+					}
+					if err := tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("tr"), Kind: hebao.TransferTest, Postings: hebao.Move(id, src, hebao.CNY, 50)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		if err := spendAll(0); !errors.Is(err, hebao.ErrInsufficientFunds) {
+			t.Fatalf("spending a stale balance among ten: err = %v, want insufficient_funds", err)
+		}
+		bal, _ := db1.Balances(ctx, ids...)
+		for i, id := range ids {
+			if want := map[bool]int64{true: 0, false: 100}[i == 3]; bal[id] != want {
+				t.Errorf("after the refused batch account %d holds %d, want %d", i, bal[id], want)
+			}
+		}
+		if err := spendAll(ids[3]); err != nil {
+			t.Fatalf("spending the nine real balances: %v", err)
+		}
+		bal, _ = db1.Balances(ctx, ids...)
+		for i, id := range ids {
+			if want := map[bool]int64{true: 0, false: 50}[i == 3]; bal[id] != want {
+				t.Errorf("account %d holds %d, want %d", i, bal[id], want)
+			}
+		}
+		mustVerify(t, db1)
+	})
+}
+
 // TestView reads beside the committer and refuses every write.
 func TestView(t *testing.T) {
 	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
