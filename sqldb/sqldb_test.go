@@ -561,7 +561,7 @@ func TestStaleCacheGuardAmongMany(t *testing.T) {
 		db1 := open(t)
 		db2 := open(t)
 		src, ids := makeAccounts(t, db1, 10, 100) // db1 believes each holds 100
-		post(t, db2, ids[3], src, 100)             // but ids[3] holds 0
+		post(t, db2, ids[3], src, 100)            // but ids[3] holds 0
 		ctx := context.Background()
 		spendAll := func(skip hebao.AccountID) error {
 			return db1.Transact(ctx, func(tx hebao.Tx) error {
