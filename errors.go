@@ -59,6 +59,9 @@ const (
 	// CodePayeeUnavailable: the payee's wallet is frozen or closed and cannot receive
 	// a transfer now.
 	CodePayeeUnavailable = "payee_unavailable"
+	// CodeNotifyURLForbidden: a merchant's notify_url is not https, or resolves to an
+	// address webhooks may not reach (SPEC §8).
+	CodeNotifyURLForbidden = "notify_url_forbidden"
 )
 
 // codeKinds is the one table from public code to error kind.
@@ -87,6 +90,7 @@ var codeKinds = map[string]Kind{
 	CodeBankInsufficientFunds: KindRejected,
 	CodeBankTimeout:           KindRejected,
 	CodePayeeUnavailable:      KindRejected,
+	CodeNotifyURLForbidden:    KindRejected,
 	CodeStepUpRequired:        KindRejected,
 	CodeClientUpgradeRequired: KindUpgrade,
 	CodeConflict:              KindConflict,

@@ -16,6 +16,8 @@ const (
 	MovementWithdrawal  MovementKind = "withdrawal"   // wallet → card
 	MovementTransferOut MovementKind = "transfer_out" // this wallet → another
 	MovementTransferIn  MovementKind = "transfer_in"  // another wallet → this one
+	MovementPayment     MovementKind = "payment"      // this wallet → a merchant
+	MovementRefund      MovementKind = "refund"       // a merchant → this wallet
 )
 
 // MovementStatus is the state of a money-moving operation (SPEC §6): pending while a

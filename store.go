@@ -69,6 +69,7 @@ type Tx interface {
 	PaymentPasswordTx
 	MovementTx
 	NotificationTx
+	MerchantTx
 }
 
 // CustomerTx is the part of Tx that keeps customers, their wallets and their devices.

@@ -48,6 +48,9 @@ type data struct {
 	notify        notifyData                       // inboxes, settings, deliveries: notification.go
 	movements     map[string]hebao.Movement        // by id
 	usage         map[string]hebao.Usage           // by wallet id
+	merchants     map[string]hebao.Merchant        // by id
+	orders        map[string]hebao.Order           // by id
+	deliveries    map[string]hebao.WebhookDelivery // by id
 }
 
 type storedReply struct {
@@ -70,6 +73,7 @@ func newData() *data {
 		payPasswords: map[string]hebao.PaymentPassword{},
 		notify:       newNotifyData(),
 		movements:    map[string]hebao.Movement{}, usage: map[string]hebao.Usage{},
+		merchants: map[string]hebao.Merchant{}, orders: map[string]hebao.Order{}, deliveries: map[string]hebao.WebhookDelivery{},
 	}
 }
 
@@ -95,6 +99,9 @@ func (d *data) clone() *data {
 	c.payPasswords = maps.Clone(d.payPasswords)
 	c.notify = d.notify.clone()
 	c.movements = maps.Clone(d.movements)
+	c.merchants = maps.Clone(d.merchants)
+	c.orders = maps.Clone(d.orders)
+	c.deliveries = maps.Clone(d.deliveries)
 	c.usage = maps.Clone(d.usage)
 	return &c
 }

@@ -137,6 +137,14 @@ func Title(m hebao.MovementEvent) string {
 		case hebao.MovementFailed:
 			return amount + from + " did not arrive" + why
 		}
+	case hebao.MovementPayment:
+		if m.Status == hebao.MovementSucceeded {
+			return "You paid " + amount + to
+		}
+	case hebao.MovementRefund:
+		if m.Status == hebao.MovementSucceeded {
+			return "Refund of " + amount + from
+		}
 	}
 	return fmt.Sprintf("%s of %s: %s%s", strings.ReplaceAll(string(m.Kind), "_", " "), amount, m.Status, why)
 }

@@ -180,6 +180,22 @@ func (t *tx) exec(q string, args ...any) (int64, error) {
 	return t.b.w.exec(t.b.ctx, q, args...)
 }
 
+// execOwn runs a direct write to a table the row cache does not hold (merchants,
+// orders, webhook deliveries): inside the closure's savepoint like exec, but the
+// batch keeps trusting the cache.
+func (t *tx) execOwn(q string, args ...any) (int64, error) {
+	if err := t.checkWrite(); err != nil {
+		return 0, err
+	}
+	if !t.inSP {
+		if err := t.b.w.savepoint(t.b.ctx); err != nil {
+			return 0, t.fail(err)
+		}
+		t.inSP = true
+	}
+	return t.b.w.exec(t.b.ctx, q, args...)
+}
+
 // queryRow reads one row. A read error outside a savepoint loses the batch (it is
 // retried), since PostgreSQL aborts the transaction on any error.
 func (t *tx) queryRow(q string, args ...any) scanner {

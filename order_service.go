@@ -1,0 +1,503 @@
+package hebao
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// OrderService keeps merchant orders paid by scanning a QR code (SPEC §5 扫码):
+// the merchant creates, queries and closes them; a customer sees and pays them;
+// a job closes those that expire.
+type OrderService struct {
+	Store     Store
+	Tiers     TierLimits // zero: DefaultTierLimits
+	Passwords *PaymentPasswordService
+	// OTP checks the step_up codes of large payments from new devices.
+	OTP OTPChecker
+	// CheckURL refuses a notify_url the policy forbids (SPEC §8); nil refuses every
+	// notify_url.
+	CheckURL func(ctx context.Context, url string) error
+	// PayURL is where the web app opens an order: qr_payload is PayURL + the order id.
+	PayURL string
+	// Now is the clock; nil uses each transaction's time.
+	Now func() time.Time
+	// Committed, if set, is called after each change that wrote an event or a
+	// webhook delivery (to wake their dispatchers).
+	Committed func()
+}
+
+// OrderRequest is a merchant's POST /v1/merchant/orders.
+type OrderRequest struct {
+	OutTradeNo string
+	Amount     int64
+	Subject    string
+	ExpiresIn  time.Duration // 0: DefaultOrderExpiry
+	NotifyURL  string
+}
+
+// Validate checks the request's own fields.
+// Errors: invalid_request.
+func (r OrderRequest) Validate() error {
+	if !ValidOutTradeNo(r.OutTradeNo) {
+		return Errorf(CodeInvalidRequest, "out_trade_no must be 6 to 32 letters, digits, '_' or '-'")
+	}
+	if err := CheckAmount(r.Amount); err != nil {
+		return err
+	}
+	if r.Subject == "" || utf8.RuneCountInString(r.Subject) > MaxSubject || !utf8.ValidString(r.Subject) || strings.IndexFunc(r.Subject, unicode.IsControl) >= 0 {
+		return Errorf(CodeInvalidRequest, "subject must be 1 to %d characters of text", MaxSubject)
+	}
+	if r.ExpiresIn != 0 && (r.ExpiresIn < MinOrderExpiry || r.ExpiresIn > MaxOrderExpiry) {
+		return Errorf(CodeInvalidRequest, "expires_in must be from 60 seconds to 7 days")
+	}
+	if len(r.NotifyURL) > MaxNotifyURL {
+		return Errorf(CodeInvalidRequest, "notify_url is longer than %d characters", MaxNotifyURL)
+	}
+	return nil
+}
+
+// hash is what makes a repeated out_trade_no the same order: every field given.
+func (r OrderRequest) hash() [32]byte {
+	var b []byte
+	for _, f := range []string{r.OutTradeNo, strconv.FormatInt(r.Amount, 10), r.Subject, strconv.FormatInt(int64(r.ExpiresIn/time.Second), 10), r.NotifyURL} {
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
+	}
+	return sha256.Sum256(b)
+}
+
+// Create stores the merchant's order, or returns the one it created before with the
+// same out_trade_no and the same fields (created false).
+// Errors: invalid_request, idempotency_key_reused (the same out_trade_no with other
+// fields), notify_url_forbidden.
+func (s *OrderService) Create(ctx context.Context, m Merchant, r OrderRequest) (Order, bool, error) {
+	if err := r.Validate(); err != nil {
+		return Order{}, false, err
+	}
+	if r.NotifyURL != "" {
+		if s.CheckURL == nil {
+			return Order{}, false, Errorf(CodeNotifyURLForbidden, "this server sends no webhooks")
+		}
+		if err := s.CheckURL(ctx, r.NotifyURL); err != nil {
+			return Order{}, false, Errorf(CodeNotifyURLForbidden, "notify_url cannot be used: %v", err)
+		}
+	}
+	h := r.hash()
+	var (
+		out     Order
+		created bool
+	)
+	err := s.Store.Transact(ctx, func(tx Tx) error {
+		created = false
+		prior, err := tx.OrderByOutTradeNo(ctx, m.ID, r.OutTradeNo)
+		switch {
+		case err == nil && prior.RequestHash == h:
+			out = prior
+			return nil
+		case err == nil:
+			return Errorf(CodeIdempotencyKeyReused, "out_trade_no %s was used for an order with other fields", r.OutTradeNo)
+		case ErrorCode(err) != CodeNotFound:
+			return err
+		}
+		now := nowIn(s.Now, tx)
+		expiry := r.ExpiresIn
+		if expiry == 0 {
+			expiry = DefaultOrderExpiry
+		}
+		out = Order{ID: NewID("ord"), MerchantID: m.ID, OutTradeNo: r.OutTradeNo, Kind: OrderNative, Amount: r.Amount,
+			Subject: r.Subject, NotifyURL: r.NotifyURL, Status: OrderNotPaid, RequestHash: h,
+			CreatedAt: now, ExpiresAt: now.Add(expiry), UpdatedAt: now}
+		created = true
+		return tx.CreateOrder(ctx, out)
+	})
+	return out, created, err
+}
+
+// Get returns the merchant's order with this out_trade_no.
+// Errors: not_found (none, or another merchant's).
+func (s *OrderService) Get(ctx context.Context, m Merchant, outTradeNo string) (Order, error) {
+	if !ValidOutTradeNo(outTradeNo) {
+		return Order{}, Errorf(CodeNotFound, "no such order")
+	}
+	var o Order
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		o, err = tx.OrderByOutTradeNo(ctx, m.ID, outTradeNo)
+		return err
+	})
+	if ErrorCode(err) == CodeNotFound {
+		err = Errorf(CodeNotFound, "no such order")
+	}
+	return o, err
+}
+
+// Close closes the merchant's unpaid order; closing a closed order again changes
+// nothing.
+// Errors: not_found, order_already_paid.
+func (s *OrderService) Close(ctx context.Context, m Merchant, outTradeNo string) (Order, error) {
+	if !ValidOutTradeNo(outTradeNo) {
+		return Order{}, Errorf(CodeNotFound, "no such order")
+	}
+	var out Order
+	wrote := false
+	err := s.Store.Transact(ctx, func(tx Tx) error {
+		wrote = false
+		o, err := tx.OrderByOutTradeNo(ctx, m.ID, outTradeNo)
+		if ErrorCode(err) == CodeNotFound {
+			return Errorf(CodeNotFound, "no such order")
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case o.Status == OrderClosed:
+			out = o
+			return nil
+		case o.Status.Paid():
+			return Errorf(CodeOrderAlreadyPaid, "order %s is paid: refund it instead of closing it", outTradeNo)
+		}
+		out, err = closeOrder(ctx, tx, o, nowIn(s.Now, tx))
+		wrote = err == nil
+		return err
+	})
+	if wrote && s.Committed != nil {
+		s.Committed()
+	}
+	return out, err
+}
+
+// closeOrder closes the open order o and owes its merchant the webhook.
+func closeOrder(ctx context.Context, tx Tx, o Order, now time.Time) (Order, error) {
+	from := o.Status
+	o.Status, o.ClosedAt, o.UpdatedAt = OrderClosed, now, now
+	ok, err := tx.UpdateOrder(ctx, o, from)
+	if err != nil {
+		return Order{}, err
+	}
+	if !ok {
+		return Order{}, Errorf(CodeConflict, "order %s changed meanwhile; try again", o.OutTradeNo)
+	}
+	return o, owe(ctx, tx, o, EventOrderClosed, now)
+}
+
+// owe writes the webhook delivery announcing o to its merchant, if it asked for them.
+func owe(ctx context.Context, tx Tx, o Order, eventType string, now time.Time) error {
+	if o.NotifyURL == "" {
+		return nil
+	}
+	eventID := NewID("evt")
+	payload, err := json.Marshal(WebhookEvent{ID: eventID, Type: eventType, CreatedAt: now, Data: o.MerchantView()})
+	if err != nil {
+		return err
+	}
+	return tx.CreateDelivery(ctx, WebhookDelivery{ID: NewID("whd"), MerchantID: o.MerchantID, EventID: eventID, EventType: eventType,
+		URL: o.NotifyURL, Payload: payload, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now})
+}
+
+// WebhookEvent is the JSON body of a webhook (docs/webhooks.md).
+type WebhookEvent struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"created_at"`
+	Data      any       `json:"data"`
+}
+
+// MerchantOrder is an order as the merchant API and webhooks show it.
+type MerchantOrder struct {
+	ID         string     `json:"id"`
+	OutTradeNo string     `json:"out_trade_no"`
+	Status     string     `json:"status"`
+	Amount     int64      `json:"amount"`
+	Subject    string     `json:"subject"`
+	Refunded   int64      `json:"refunded"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	PaidAt     *time.Time `json:"paid_at,omitempty"`
+	ClosedAt   *time.Time `json:"closed_at,omitempty"`
+	// Payer is the paying wallet, for the merchant's own records; never the
+	// customer's phone or name.
+	Payer  string `json:"payer_wallet_id,omitempty"`
+	Method string `json:"method,omitempty"`
+}
+
+// MerchantView returns the order as its merchant sees it.
+func (o Order) MerchantView() MerchantOrder {
+	v := MerchantOrder{ID: o.ID, OutTradeNo: o.OutTradeNo, Status: string(o.Status), Amount: o.Amount, Subject: o.Subject,
+		Refunded: o.Refunded, CreatedAt: o.CreatedAt.UTC(), ExpiresAt: o.ExpiresAt.UTC(), Payer: o.WalletID, Method: o.Method}
+	if !o.PaidAt.IsZero() {
+		t := o.PaidAt.UTC()
+		v.PaidAt = &t
+	}
+	if !o.ClosedAt.IsZero() {
+		t := o.ClosedAt.UTC()
+		v.ClosedAt = &t
+	}
+	return v
+}
+
+// CustomerOrder is what a customer who scanned an order sees of it.
+type CustomerOrder struct {
+	Order    Order
+	Merchant Merchant
+	// Yours says the customer asking paid it.
+	Yours bool
+}
+
+// ForCustomer returns the order with this id as a customer sees it before paying: any
+// signed-in customer may open an unpaid order (it is what its QR code is for); a paid
+// order shows who paid it only to that customer.
+// Errors: not_found.
+func (s *OrderService) ForCustomer(ctx context.Context, customerID, orderID string) (CustomerOrder, error) {
+	if !ValidID("ord", orderID) {
+		return CustomerOrder{}, Errorf(CodeNotFound, "no such order")
+	}
+	var out CustomerOrder
+	err := s.Store.View(ctx, func(tx Tx) error {
+		o, err := tx.OrderByID(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		if o.Kind != OrderNative && o.CustomerID != customerID {
+			// A till's order is between the till and the customer whose code it read.
+			return Errorf(CodeNotFound, "no such order")
+		}
+		m, err := tx.MerchantByID(ctx, o.MerchantID)
+		if err != nil {
+			return err
+		}
+		out = CustomerOrder{Order: o, Merchant: m, Yours: o.CustomerID == customerID && o.CustomerID != ""}
+		return nil
+	})
+	if ErrorCode(err) == CodeNotFound {
+		err = Errorf(CodeNotFound, "no such order")
+	}
+	return out, err
+}
+
+// PayRequest is a customer's POST /v1/orders/{id}/pay.
+type PayRequest struct {
+	CustomerID      string
+	DeviceID        string
+	OrderID         string
+	Method          string // "balance"
+	PaymentPassword string
+	OTP             string
+	Key             IdempotencyKey
+	// Reply renders what is answered, and answered again to every retry with Key.
+	Reply func(Order, Movement) (Reply, error)
+}
+
+// Pay pays the order from the customer's balance, once: the order must be open and
+// unexpired; the payment password, the payer's limits and balance are checked in the
+// transaction that moves the money, marks the order paid, records the payment in the
+// customer's history, announces it and owes the merchant its webhook.
+// Errors: invalid_request, not_found, order_closed, order_already_paid,
+// wallet_frozen, payment_password_wrong, payment_password_locked, step_up_required,
+// otp_invalid, otp_expired, limit_exceeded, insufficient_funds,
+// idempotency_key_reused, idempotency_key_in_use.
+func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
+	if !ValidID("ord", r.OrderID) {
+		return Reply{}, Errorf(CodeNotFound, "no such order")
+	}
+	switch r.Method {
+	case "balance":
+	case "card":
+		return Reply{}, Errorf(CodeInvalidRequest, "paying an order by card is not available yet: top up, then pay by balance")
+	default:
+		return Reply{}, Errorf(CodeInvalidRequest, "method must be balance or card")
+	}
+	if r.OTP != "" && !validOTPCode(r.OTP) {
+		return Reply{}, Errorf(CodeInvalidRequest, "otp must be the %d-digit code sent by SMS", otpDigits)
+	}
+	var amount int64
+	if err := s.Store.View(ctx, func(tx Tx) error {
+		o, err := tx.OrderByID(ctx, r.OrderID)
+		amount = o.Amount
+		return err
+	}); err != nil {
+		if ErrorCode(err) == CodeNotFound {
+			err = Errorf(CodeNotFound, "no such order")
+		}
+		return Reply{}, err
+	}
+	pass, err := stepUp(ctx, s.Store, s.OTP, s.Now, r.CustomerID, r.DeviceID, amount, r.OTP)
+	if err != nil {
+		return Reply{}, err
+	}
+	tiers := s.Tiers.orDefault()
+	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
+		now := nowIn(s.Now, tx)
+		o, err := tx.OrderByID(ctx, r.OrderID)
+		if ErrorCode(err) == CodeNotFound || (err == nil && o.Kind != OrderNative) {
+			return Reply{}, Errorf(CodeNotFound, "no such order")
+		}
+		if err != nil {
+			return Reply{}, err
+		}
+		if err := payable(o, now); err != nil {
+			return Reply{}, err
+		}
+		who, err := tx.Payer(ctx, r.CustomerID)
+		if err != nil {
+			return Reply{}, err
+		}
+		payer := who.Wallet
+		if err := CanPay(payer); err != nil {
+			return Reply{}, err
+		}
+		if err := s.Passwords.checkIn(ctx, tx, payer.ID, r.PaymentPassword, who.Password, now); err != nil {
+			return Reply{}, err
+		}
+		limits, err := tiers.For(payer.Tier)
+		if err != nil {
+			return Reply{}, err
+		}
+		if err := chargeOutgoing(ctx, tx, payer, limits, o.Amount, now); err != nil {
+			return Reply{}, err
+		}
+		if pass != nil {
+			if err := s.OTP.Use(ctx, tx, *pass); err != nil {
+				return Reply{}, err
+			}
+		}
+		o, m, err := payOrder(ctx, tx, o, payer, "balance", now)
+		if err != nil {
+			return Reply{}, err
+		}
+		return r.Reply(o, m)
+	})
+	if err != nil {
+		return Reply{}, err
+	}
+	if s.Committed != nil {
+		s.Committed()
+	}
+	return reply, nil
+}
+
+// payable says why o cannot be paid now, if it cannot.
+func payable(o Order, now time.Time) error {
+	switch {
+	case o.Status.Paid():
+		return Errorf(CodeOrderAlreadyPaid, "this order is paid already")
+	case o.Status == OrderClosed:
+		return Errorf(CodeOrderClosed, "this order is closed: ask the merchant for a new one")
+	case !now.Before(o.ExpiresAt):
+		return Errorf(CodeOrderClosed, "this order expired: ask the merchant for a new one")
+	}
+	return nil
+}
+
+// payOrder moves the open order's amount from payer to its merchant, marks it paid,
+// writes the payer's movement and event and owes the merchant its webhook. The
+// caller has checked the payer may pay.
+func payOrder(ctx context.Context, tx Tx, o Order, payer Wallet, method string, now time.Time) (Order, Movement, error) {
+	mch, err := tx.MerchantByID(ctx, o.MerchantID)
+	if err != nil {
+		return Order{}, Movement{}, err
+	}
+	t := &Transfer{ID: NewID("trf"), Kind: TransferPayment, Ref: o.ID, Postings: Move(payer.Account, mch.Account, CNY, o.Amount)}
+	if err := tx.Post(ctx, t); err != nil {
+		return Order{}, Movement{}, err
+	}
+	mv := Movement{ID: NewID("mov"), WalletID: payer.ID, Account: payer.Account, CustomerID: payer.CustomerID, Kind: MovementPayment,
+		Status: MovementSucceeded, Amount: o.Amount, Counterparty: mch.ID, CounterpartyName: mch.Name, Memo: o.Subject,
+		Ref: o.ID, CreatedAt: now, UpdatedAt: now}
+	if err := tx.CreateMovement(ctx, mv); err != nil {
+		return Order{}, Movement{}, err
+	}
+	from := o.Status
+	o.Status, o.CustomerID, o.WalletID, o.Method, o.MovementID, o.PaidAt, o.UpdatedAt = OrderSuccess, payer.CustomerID, payer.ID, method, mv.ID, now, now
+	ok, err := tx.UpdateOrder(ctx, o, from)
+	if err != nil {
+		return Order{}, Movement{}, err
+	}
+	if !ok {
+		return Order{}, Movement{}, Errorf(CodeOrderAlreadyPaid, "this order is paid already")
+	}
+	if err := emitMovement(ctx, tx, mv, t.Balances[payer.Account]); err != nil {
+		return Order{}, Movement{}, err
+	}
+	return o, mv, owe(ctx, tx, o, EventOrderPaid, now)
+}
+
+// ExpireDue closes every open order whose expiry has passed, and returns how many it
+// closed.
+func (s *OrderService) ExpireDue(ctx context.Context) (int, error) {
+	closed := 0
+	for {
+		var due []Order
+		now := time.Now()
+		if s.Now != nil {
+			now = s.Now()
+		}
+		if err := s.Store.View(ctx, func(tx Tx) (err error) {
+			due, err = tx.OpenOrdersExpiring(ctx, now, 100)
+			return err
+		}); err != nil {
+			return closed, err
+		}
+		n := 0
+		for _, d := range due {
+			err := s.Store.Transact(ctx, func(tx Tx) error {
+				o, err := tx.OrderByID(ctx, d.ID)
+				if err != nil {
+					return err
+				}
+				if !o.Status.Open() || nowIn(s.Now, tx).Before(o.ExpiresAt) {
+					return nil // paid, closed or extended meanwhile
+				}
+				_, err = closeOrder(ctx, tx, o, nowIn(s.Now, tx))
+				if err == nil {
+					n++
+				}
+				return err
+			})
+			if err != nil {
+				return closed, err
+			}
+		}
+		closed += n
+		if n > 0 && s.Committed != nil {
+			s.Committed()
+		}
+		if len(due) < 100 {
+			return closed, nil
+		}
+	}
+}
+
+// RunExpiry closes expired orders every interval until ctx ends.
+func (s *OrderService) RunExpiry(ctx context.Context, interval time.Duration, log func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.ExpireDue(ctx); err != nil && ctx.Err() == nil && log != nil {
+			log(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Exists reports whether there is an order with this id.
+// Errors: not_found.
+func (s *OrderService) Exists(ctx context.Context, id string) error {
+	err := s.Store.View(ctx, func(tx Tx) error {
+		_, err := tx.OrderByID(ctx, id)
+		return err
+	})
+	if ErrorCode(err) == CodeNotFound {
+		err = Errorf(CodeNotFound, "no such order")
+	}
+	return err
+}

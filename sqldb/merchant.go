@@ -1,0 +1,283 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hebaopay/hebao"
+)
+
+// The statements of merchants, orders and webhook deliveries.
+const (
+	merchantColumns = `id, name, api_key_hash, webhook_secret_sealed, account_id, created_at`
+	merchantInsert  = `INSERT INTO merchants (` + merchantColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`
+	merchantByKey   = `SELECT ` + merchantColumns + ` FROM merchants WHERE api_key_hash = $1`
+	merchantByID    = `SELECT ` + merchantColumns + ` FROM merchants WHERE id = $1`
+
+	orderColumns = `id, merchant_id, out_trade_no, kind, amount, subject, notify_url, status, request_hash,
+customer_id, wallet_id, method, card_id, movement_id, refunded, refunds, created_at, expires_at, paid_at, closed_at, updated_at`
+	orderInsert = `INSERT INTO orders (` + orderColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+$15, $16, $17, $18, $19, $20, $21)`
+	orderByNo   = `SELECT ` + orderColumns + ` FROM orders WHERE merchant_id = $1 AND out_trade_no = $2`
+	orderByID   = `SELECT ` + orderColumns + ` FROM orders WHERE id = $1`
+	orderUpdate = `UPDATE orders SET status = $3, customer_id = $4, wallet_id = $5, method = $6, card_id = $7, movement_id = $8,
+refunded = $9, refunds = $10, expires_at = $11, paid_at = $12, closed_at = $13, updated_at = $14 WHERE id = $1 AND status = $2`
+	ordersExpiring = `SELECT ` + orderColumns + ` FROM orders WHERE status IN ('NOTPAY', 'USERPAYING') AND expires_at <= $1
+ORDER BY expires_at LIMIT $2`
+
+	deliveryColumns = `id, merchant_id, event_id, event_type, url, payload, attempts, delivered, next_attempt_at, last_status,
+last_error, created_at, updated_at`
+	deliveryInsert = `INSERT INTO webhook_deliveries (` + deliveryColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+	deliveryUpdate = `UPDATE webhook_deliveries SET attempts = $2, delivered = $3, next_attempt_at = $4, last_status = $5,
+last_error = $6, updated_at = $7 WHERE id = $1`
+	deliveriesDue = `SELECT ` + deliveryColumns + ` FROM webhook_deliveries WHERE next_attempt_at > 0 AND next_attempt_at <= $1
+ORDER BY next_attempt_at LIMIT $2`
+	deliveriesNewest = `SELECT ` + deliveryColumns + ` FROM webhook_deliveries WHERE merchant_id = $1 ORDER BY id DESC LIMIT $2`
+	deliveriesBefore = `SELECT ` + deliveryColumns + ` FROM webhook_deliveries WHERE merchant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`
+	deliveryByID     = `SELECT ` + deliveryColumns + ` FROM webhook_deliveries WHERE merchant_id = $1 AND id = $2`
+)
+
+// CreateMerchant implements hebao.Tx.
+func (t *tx) CreateMerchant(_ context.Context, m hebao.Merchant) error {
+	if m.ID == "" || m.Name == "" || m.Account == 0 || m.WebhookSecretSealed == "" {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "a merchant needs an id, a name, an account and a webhook secret")
+	}
+	_, err := t.execOwn(merchantInsert, m.ID, m.Name, m.APIKeyHash[:], m.WebhookSecretSealed, int64(m.Account), m.CreatedAt.UnixMicro())
+	if err != nil {
+		return t.retryable(fmt.Errorf("store merchant: %w", err))
+	}
+	return nil
+}
+
+// MerchantByKey implements hebao.Tx.
+func (t *tx) MerchantByKey(_ context.Context, hash [32]byte) (hebao.Merchant, error) {
+	return t.merchant(merchantByKey, hash[:])
+}
+
+// MerchantByID implements hebao.Tx.
+func (t *tx) MerchantByID(_ context.Context, id string) (hebao.Merchant, error) {
+	return t.merchant(merchantByID, id)
+}
+
+func (t *tx) merchant(q string, arg any) (hebao.Merchant, error) {
+	if err := t.check(); err != nil {
+		return hebao.Merchant{}, err
+	}
+	var (
+		m       hebao.Merchant
+		hash    []byte
+		account int64
+		created int64
+	)
+	err := t.queryRow(q, arg).Scan(&m.ID, &m.Name, &hash, &m.WebhookSecretSealed, &account, &created)
+	if isNoRows(err) {
+		return hebao.Merchant{}, hebao.Errorf(hebao.CodeNotFound, "no such merchant")
+	}
+	if err != nil {
+		return hebao.Merchant{}, fmt.Errorf("read merchant: %w", err)
+	}
+	copy(m.APIKeyHash[:], hash)
+	m.Account, m.CreatedAt = hebao.AccountID(account), time.UnixMicro(created).UTC()
+	return m, nil
+}
+
+// CreateOrder implements hebao.Tx.
+func (t *tx) CreateOrder(_ context.Context, o hebao.Order) error {
+	if o.ID == "" || o.MerchantID == "" || o.OutTradeNo == "" || o.Amount <= 0 {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "an order needs an id, a merchant, a number and an amount")
+	}
+	_, err := t.execOwn(orderInsert, o.ID, o.MerchantID, o.OutTradeNo, string(o.Kind), o.Amount, o.Subject, o.NotifyURL, string(o.Status),
+		o.RequestHash[:], o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID, o.Refunded, int64(o.Refunds),
+		o.CreatedAt.UnixMicro(), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro())
+	if err != nil {
+		return t.retryable(fmt.Errorf("store order: %w", err))
+	}
+	return nil
+}
+
+// micros is t in microseconds since the epoch, 0 for the zero time.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros is micros reversed.
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+// OrderByOutTradeNo implements hebao.Tx.
+func (t *tx) OrderByOutTradeNo(_ context.Context, merchantID, outTradeNo string) (hebao.Order, error) {
+	return t.order(orderByNo, merchantID, outTradeNo)
+}
+
+// OrderByID implements hebao.Tx.
+func (t *tx) OrderByID(_ context.Context, id string) (hebao.Order, error) {
+	return t.order(orderByID, id)
+}
+
+func (t *tx) order(q string, args ...any) (hebao.Order, error) {
+	if err := t.check(); err != nil {
+		return hebao.Order{}, err
+	}
+	o, err := scanOrder(t.queryRow(q, args...))
+	if isNoRows(err) {
+		return hebao.Order{}, hebao.Errorf(hebao.CodeNotFound, "no such order")
+	}
+	if err != nil {
+		return hebao.Order{}, fmt.Errorf("read order: %w", err)
+	}
+	return o, nil
+}
+
+func scanOrder(r scanner) (hebao.Order, error) {
+	var (
+		o                                                 hebao.Order
+		kind, status                                      string
+		hash                                              []byte
+		refunds, created, expires, paid, closed, updated int64
+	)
+	err := r.Scan(&o.ID, &o.MerchantID, &o.OutTradeNo, &kind, &o.Amount, &o.Subject, &o.NotifyURL, &status, &hash,
+		&o.CustomerID, &o.WalletID, &o.Method, &o.CardID, &o.MovementID, &o.Refunded, &refunds, &created, &expires, &paid, &closed, &updated)
+	if err != nil {
+		return hebao.Order{}, err
+	}
+	copy(o.RequestHash[:], hash)
+	o.Kind, o.Status, o.Refunds = hebao.OrderKind(kind), hebao.OrderStatus(status), int(refunds)
+	o.CreatedAt, o.ExpiresAt, o.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(expires).UTC(), time.UnixMicro(updated).UTC()
+	o.PaidAt, o.ClosedAt = fromMicros(paid), fromMicros(closed)
+	return o, nil
+}
+
+// UpdateOrder implements hebao.Tx.
+func (t *tx) UpdateOrder(_ context.Context, o hebao.Order, from hebao.OrderStatus) (bool, error) {
+	n, err := t.execOwn(orderUpdate, o.ID, string(from), string(o.Status), o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID,
+		o.Refunded, int64(o.Refunds), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro())
+	if err != nil {
+		return false, t.retryable(fmt.Errorf("update order: %w", err))
+	}
+	return n == 1, nil
+}
+
+// OpenOrdersExpiring implements hebao.Tx.
+func (t *tx) OpenOrdersExpiring(_ context.Context, before time.Time, limit int) ([]hebao.Order, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	rs, err := t.query(ordersExpiring, before.UnixMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read orders: %w", err)
+	}
+	defer rs.Close()
+	var out []hebao.Order
+	for rs.Next() {
+		o, err := scanOrder(rs)
+		if err != nil {
+			return nil, fmt.Errorf("read orders: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rs.Err()
+}
+
+// CreateDelivery implements hebao.Tx.
+func (t *tx) CreateDelivery(_ context.Context, d hebao.WebhookDelivery) error {
+	if d.ID == "" || d.MerchantID == "" || d.EventID == "" || d.URL == "" {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "a webhook delivery needs an id, a merchant, an event and a URL")
+	}
+	_, err := t.execOwn(deliveryInsert, d.ID, d.MerchantID, d.EventID, d.EventType, d.URL, d.Payload, int64(d.Attempts), boolInt(d.Delivered),
+		micros(d.NextAttemptAt), int64(d.LastStatus), d.LastError, d.CreatedAt.UnixMicro(), d.UpdatedAt.UnixMicro())
+	if err != nil {
+		return t.retryable(fmt.Errorf("store webhook delivery: %w", err))
+	}
+	return nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// UpdateDelivery implements hebao.Tx.
+func (t *tx) UpdateDelivery(_ context.Context, d hebao.WebhookDelivery) error {
+	n, err := t.execOwn(deliveryUpdate, d.ID, int64(d.Attempts), boolInt(d.Delivered), micros(d.NextAttemptAt), int64(d.LastStatus),
+		d.LastError, d.UpdatedAt.UnixMicro())
+	if err != nil {
+		return t.retryable(fmt.Errorf("update webhook delivery: %w", err))
+	}
+	if n != 1 {
+		return hebao.Errorf(hebao.CodeNotFound, "no such webhook delivery")
+	}
+	return nil
+}
+
+// DueDeliveries implements hebao.Tx.
+func (t *tx) DueDeliveries(_ context.Context, now time.Time, limit int) ([]hebao.WebhookDelivery, error) {
+	return t.deliveries(deliveriesDue, now.UnixMicro(), limit)
+}
+
+// Deliveries implements hebao.Tx.
+func (t *tx) Deliveries(_ context.Context, merchantID, before string, limit int) ([]hebao.WebhookDelivery, error) {
+	if before == "" {
+		return t.deliveries(deliveriesNewest, merchantID, limit)
+	}
+	return t.deliveries(deliveriesBefore, merchantID, before, limit)
+}
+
+// Delivery implements hebao.Tx.
+func (t *tx) Delivery(_ context.Context, merchantID, id string) (hebao.WebhookDelivery, error) {
+	if err := t.check(); err != nil {
+		return hebao.WebhookDelivery{}, err
+	}
+	d, err := scanDelivery(t.queryRow(deliveryByID, merchantID, id))
+	if isNoRows(err) {
+		return hebao.WebhookDelivery{}, hebao.Errorf(hebao.CodeNotFound, "no such webhook delivery")
+	}
+	if err != nil {
+		return hebao.WebhookDelivery{}, fmt.Errorf("read webhook delivery: %w", err)
+	}
+	return d, nil
+}
+
+func (t *tx) deliveries(q string, args ...any) ([]hebao.WebhookDelivery, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	rs, err := t.query(q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read webhook deliveries: %w", err)
+	}
+	defer rs.Close()
+	var out []hebao.WebhookDelivery
+	for rs.Next() {
+		d, err := scanDelivery(rs)
+		if err != nil {
+			return nil, fmt.Errorf("read webhook deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rs.Err()
+}
+
+func scanDelivery(r scanner) (hebao.WebhookDelivery, error) {
+	var (
+		d                                                hebao.WebhookDelivery
+		attempts, delivered, next, status, created, upd int64
+	)
+	err := r.Scan(&d.ID, &d.MerchantID, &d.EventID, &d.EventType, &d.URL, &d.Payload, &attempts, &delivered, &next, &status,
+		&d.LastError, &created, &upd)
+	if err != nil {
+		return hebao.WebhookDelivery{}, err
+	}
+	d.Attempts, d.Delivered, d.LastStatus = int(attempts), delivered == 1, int(status)
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), time.UnixMicro(created).UTC(), time.UnixMicro(upd).UTC()
+	return d, nil
+}

@@ -1,0 +1,259 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hebaopay/hebao"
+)
+
+// shop is a world with a merchant and the order services on it.
+type shop struct {
+	*world
+	merchants *hebao.MerchantService
+	orders    *hebao.OrderService
+	merchant  hebao.Merchant
+	clock     *fakeClock
+}
+
+func newShop(t testing.TB, w *world, clock *fakeClock) *shop {
+	t.Helper()
+	s := &shop{world: w, clock: clock}
+	var now func() time.Time
+	if clock != nil {
+		now = clock.Now
+	}
+	s.merchants = &hebao.MerchantService{Store: w.db, Keys: w.keys, Now: now}
+	s.orders = &hebao.OrderService{Store: w.db, Passwords: w.passwords, OTP: anyCode{}, Now: now,
+		CheckURL: func(context.Context, string) error { return nil }, PayURL: "https://pay.example/pay/"}
+	nm, err := s.merchants.Create(context.Background(), hebao.Actor{Kind: hebao.ActorSystem, ID: "test"}, "Noodle Shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.merchant = nm.Merchant
+	return s
+}
+
+func (s *shop) order(no string, amount int64, notify string) hebao.Order {
+	s.t.Helper()
+	o, created, err := s.orders.Create(context.Background(), s.merchant, hebao.OrderRequest{OutTradeNo: no, Amount: amount,
+		Subject: "beef noodles", NotifyURL: notify})
+	if err != nil || !created {
+		s.t.Fatalf("create order %s: created %v, %v", no, created, err)
+	}
+	return o
+}
+
+func (s *shop) pay(c hebao.Registered, orderID, key string) (hebao.Order, error) {
+	var paid hebao.Order
+	_, err := s.orders.Pay(context.Background(), hebao.PayRequest{CustomerID: c.Customer.ID, DeviceID: "dev-" + c.Customer.Phone,
+		OrderID: orderID, Method: "balance", PaymentPassword: payPassword,
+		Key: hebao.NewIdempotencyKey(c.Customer.ID+" pay "+orderID, key, []byte(orderID)),
+		Reply: func(o hebao.Order, m hebao.Movement) (hebao.Reply, error) {
+			paid = o
+			b, _ := json.Marshal(map[string]string{"order": o.ID, "transaction": m.ID})
+			return hebao.Reply{Status: 201, Body: b}, nil
+		}})
+	return paid, err
+}
+
+func (s *shop) merchantBalance() int64 {
+	s.t.Helper()
+	bal, err := s.merchants.Balance(context.Background(), s.merchant)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return bal
+}
+
+// TestMerchantOrders walks an order through its life on each backend: created once
+// per out_trade_no, paid once, refused when paid, closed or expired, closed by the
+// expiry job, with the webhook deliveries it owes.
+func TestMerchantOrders(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		clock := &fakeClock{t: time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)}
+		s := newShop(t, newWorld(t, open(t), nil), clock)
+		ctx := context.Background()
+		payer := s.customer("13800000101", 2, 10_000)
+
+		o := s.order("T20261126-0001", 2_500, "https://shop.example/notify")
+		if o.Status != hebao.OrderNotPaid || !o.ExpiresAt.Equal(clock.Now().Add(hebao.DefaultOrderExpiry)) {
+			t.Fatalf("new order: %+v", o)
+		}
+		// The same number with the same fields is the same order; with others, a mistake.
+		again, created, err := s.orders.Create(ctx, s.merchant, hebao.OrderRequest{OutTradeNo: o.OutTradeNo, Amount: 2_500,
+			Subject: "beef noodles", NotifyURL: "https://shop.example/notify"})
+		if err != nil || created || again.ID != o.ID {
+			t.Fatalf("same order again: %v created %v id %s, want %s", err, created, again.ID, o.ID)
+		}
+		if _, _, err := s.orders.Create(ctx, s.merchant, hebao.OrderRequest{OutTradeNo: o.OutTradeNo, Amount: 2_600,
+			Subject: "beef noodles", NotifyURL: "https://shop.example/notify"}); hebao.ErrorCode(err) != hebao.CodeIdempotencyKeyReused {
+			t.Fatalf("same number, other amount: %v, want idempotency_key_reused", err)
+		}
+
+		paid, err := s.pay(payer, o.ID, "k1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if paid.Status != hebao.OrderSuccess || paid.WalletID != payer.Wallet.ID || paid.MovementID == "" {
+			t.Errorf("paid order: %+v", paid)
+		}
+		if got := s.balance(payer.Wallet.Account); got != 7_500 {
+			t.Errorf("payer balance %d, want 7500", got)
+		}
+		if got := s.merchantBalance(); got != 2_500 {
+			t.Errorf("merchant balance %d, want 2500", got)
+		}
+		if got := s.movementCount(payer.Wallet.ID, hebao.MovementPayment); got != 1 {
+			t.Errorf("%d payment movements, want 1", got)
+		}
+		// A retry with the key answers again; another attempt is refused.
+		if _, err := s.pay(payer, o.ID, "k1"); err != nil {
+			t.Errorf("retry with the same key: %v", err)
+		}
+		if _, err := s.pay(payer, o.ID, "k2"); hebao.ErrorCode(err) != hebao.CodeOrderAlreadyPaid {
+			t.Errorf("paying a paid order: %v, want order_already_paid", err)
+		}
+		if _, err := s.orders.Close(ctx, s.merchant, o.OutTradeNo); hebao.ErrorCode(err) != hebao.CodeOrderAlreadyPaid {
+			t.Errorf("closing a paid order: %v, want order_already_paid", err)
+		}
+		if got := s.balance(payer.Wallet.Account); got != 7_500 {
+			t.Errorf("payer balance after the refused attempts %d, want 7500", got)
+		}
+
+		// Closed by the merchant: closing again changes nothing; paying is refused.
+		c := s.order("T20261126-0002", 100, "https://shop.example/notify")
+		closed, err := s.orders.Close(ctx, s.merchant, c.OutTradeNo)
+		if err != nil || closed.Status != hebao.OrderClosed {
+			t.Fatalf("close: %v %+v", err, closed)
+		}
+		if again, err := s.orders.Close(ctx, s.merchant, c.OutTradeNo); err != nil || !again.ClosedAt.Equal(closed.ClosedAt) {
+			t.Errorf("closing again: %v %+v", err, again)
+		}
+		if _, err := s.pay(payer, c.ID, "k3"); hebao.ErrorCode(err) != hebao.CodeOrderClosed {
+			t.Errorf("paying a closed order: %v, want order_closed", err)
+		}
+
+		// Expired: refused at once, closed by the job.
+		e := s.order("T20261126-0003", 100, "")
+		clock.Add(hebao.DefaultOrderExpiry)
+		if _, err := s.pay(payer, e.ID, "k4"); hebao.ErrorCode(err) != hebao.CodeOrderClosed {
+			t.Errorf("paying an expired order: %v, want order_closed", err)
+		}
+		if n, err := s.orders.ExpireDue(ctx); err != nil || n != 1 {
+			t.Errorf("expiry job closed %d (%v), want 1", n, err)
+		}
+		if got, err := s.orders.Get(ctx, s.merchant, e.OutTradeNo); err != nil || got.Status != hebao.OrderClosed {
+			t.Errorf("expired order after the job: %v %+v", err, got)
+		}
+		if n, _ := s.orders.ExpireDue(ctx); n != 0 {
+			t.Errorf("expiry job ran again and closed %d", n)
+		}
+
+		// Webhooks owed: the payment and the merchant's close (the expired order
+		// gave no notify_url).
+		var types []string
+		if err := s.db.View(ctx, func(tx hebao.Tx) error {
+			ds, err := tx.Deliveries(ctx, s.merchant.ID, "", 10)
+			for _, d := range ds {
+				types = append(types, d.EventType)
+				var ev hebao.WebhookEvent
+				if err := json.Unmarshal(d.Payload, &ev); err != nil || ev.ID != d.EventID || ev.Type != d.EventType {
+					t.Errorf("delivery %s payload %s: %v", d.ID, d.Payload, err)
+				}
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]string{hebao.EventOrderClosed, hebao.EventOrderPaid}, types); d != "" {
+			t.Errorf("deliveries, newest first (-want +got):\n%s", d)
+		}
+		mustVerify(t, s.db)
+	})
+}
+
+// TestMerchantPayRace: 20 customers in two processes pay one order at once; exactly
+// one is charged.
+func TestMerchantPayRace(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		ws := twoWorlds(t, open)
+		shops := []*shop{newShop(t, ws[0], nil)}
+		second := &shop{world: ws[1], merchant: shops[0].merchant}
+		second.merchants = &hebao.MerchantService{Store: ws[1].db, Keys: ws[1].keys}
+		second.orders = &hebao.OrderService{Store: ws[1].db, Passwords: ws[1].passwords, OTP: anyCode{}}
+		shops = append(shops, second)
+		o := shops[0].order("RACE-000001", 3_000, "")
+		const n = 20
+		payers := make([]hebao.Registered, n)
+		for i := range payers {
+			payers[i] = ws[0].customer(fmt.Sprintf("139000002%02d", i), 2, 5_000)
+		}
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { _, errs[i] = shops[i%2].pay(payers[i], o.ID, "race") })
+		}
+		wg.Wait()
+		if d := cmp.Diff(map[string]int{"": 1, hebao.CodeOrderAlreadyPaid: n - 1}, codeCounts(errs)); d != "" {
+			t.Fatalf("outcomes by code (-want +got):\n%s\nerrors: %v", d, errs)
+		}
+		if got := shops[0].merchantBalance(); got != 3_000 {
+			t.Errorf("merchant balance %d, want 3000: exactly one charge", got)
+		}
+		var total int64
+		for _, p := range payers {
+			total += ws[0].balance(p.Wallet.Account)
+		}
+		if total != n*5_000-3_000 {
+			t.Errorf("payers hold %d together, want %d", total, n*5_000-3_000)
+		}
+		mustVerify(t, ws[0].db)
+	})
+}
+
+// TestMerchantIsolation: a merchant cannot see or close another merchant's order,
+// even knowing its number.
+func TestMerchantIsolation(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		a := newShop(t, newWorld(t, open(t), nil), nil)
+		b := newShop(t, a.world, nil)
+		o := a.order("SHARED-0001", 100, "")
+		ctx := context.Background()
+		if _, err := b.orders.Get(ctx, b.merchant, o.OutTradeNo); hebao.ErrorCode(err) != hebao.CodeNotFound {
+			t.Errorf("another merchant's order: %v, want not_found", err)
+		}
+		if _, err := b.orders.Close(ctx, b.merchant, o.OutTradeNo); hebao.ErrorCode(err) != hebao.CodeNotFound {
+			t.Errorf("closing another merchant's order: %v, want not_found", err)
+		}
+		// b may use the same number for an order of its own.
+		if _, created, err := b.orders.Create(ctx, b.merchant, hebao.OrderRequest{OutTradeNo: o.OutTradeNo, Amount: 5, Subject: "tea"}); err != nil || !created {
+			t.Errorf("the same number at another merchant: created %v, %v", created, err)
+		}
+		if got, err := a.orders.Get(ctx, a.merchant, o.OutTradeNo); err != nil || got.Status != hebao.OrderNotPaid || got.Amount != 100 {
+			t.Errorf("a's order after b's: %v %+v", err, got)
+		}
+		// The merchant API key works only for its merchant.
+		nm, err := a.merchants.Create(ctx, hebao.Actor{Kind: hebao.ActorSystem, ID: "test"}, "Tea House")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := a.merchants.Authenticate(ctx, nm.APIKey); err != nil || m.ID != nm.Merchant.ID {
+			t.Errorf("authenticate: %v %s", err, m.ID)
+		}
+		if _, err := a.merchants.Authenticate(ctx, nm.APIKey+"x"); hebao.ErrorCode(err) != hebao.CodeUnauthenticated {
+			t.Errorf("a wrong key: %v, want unauthenticated", err)
+		}
+		secret, err := a.merchants.WebhookSecretOf(ctx, nm.Merchant.ID)
+		if err != nil || string(secret) != nm.WebhookSecret {
+			t.Errorf("webhook secret: %v", err)
+		}
+		mustVerify(t, a.db)
+	})
+}
