@@ -117,6 +117,28 @@ type WebhookDelivery struct {
 	UpdatedAt     time.Time
 }
 
+// Refund limits (SPEC §5).
+const (
+	MaxRefunds      = 50
+	RefundWindow    = 366 * 24 * time.Hour // within a year of the payment
+	MaxRefundReason = 80                   // characters
+)
+
+// Refund gives back some or all of a paid order's amount, to where it came from.
+type Refund struct {
+	ID          string // "rfd_…"
+	MerchantID  string
+	OrderID     string
+	OutTradeNo  string
+	OutRefundNo string // the merchant's own number: unique per merchant, its idempotency key
+	Amount      int64
+	Reason      string
+	RequestHash [32]byte
+	WalletID    string // where the money went back to
+	MovementID  string // the refund in the customer's history
+	CreatedAt   time.Time
+}
+
 // The webhook event types (SPEC §8).
 const (
 	EventOrderPaid       = "order.paid"
@@ -141,13 +163,21 @@ type MerchantTx interface {
 	OrderByOutTradeNo(ctx context.Context, merchantID, outTradeNo string) (Order, error)
 	// OrderByID returns the order with this id; not_found if none.
 	OrderByID(ctx context.Context, id string) (Order, error)
-	// UpdateOrder stores o over the order with its id if that order's status is still
-	// from, and reports whether it did: two payments racing for one order (even in
-	// two processes) see exactly one true.
-	UpdateOrder(ctx context.Context, o Order, from OrderStatus) (bool, error)
+	// UpdateOrder stores o over the order with its id if that order's status, amount
+	// refunded and number of refunds are still prev's, and reports whether it did:
+	// two payments, or two refunds, racing for one order (even in two processes) never
+	// both count.
+	UpdateOrder(ctx context.Context, o, prev Order) (bool, error)
 	// OpenOrdersExpiring returns up to limit orders still open (NOTPAY or
 	// USERPAYING) whose expiry is at or before before, soonest first.
 	OpenOrdersExpiring(ctx context.Context, before time.Time, limit int) ([]Order, error)
+
+	// CreateRefund stores a new refund; conflict if the merchant has one with its
+	// out_refund_no already.
+	CreateRefund(ctx context.Context, r Refund) error
+	// RefundByOutRefundNo returns the merchant's refund with this number; not_found if
+	// none.
+	RefundByOutRefundNo(ctx context.Context, merchantID, outRefundNo string) (Refund, error)
 
 	// CreateDelivery stores a new webhook delivery.
 	CreateDelivery(ctx context.Context, d WebhookDelivery) error

@@ -174,9 +174,9 @@ func (s *OrderService) Close(ctx context.Context, m Merchant, outTradeNo string)
 
 // closeOrder closes the open order o and owes its merchant the webhook.
 func closeOrder(ctx context.Context, tx Tx, o Order, now time.Time) (Order, error) {
-	from := o.Status
+	prev := o
 	o.Status, o.ClosedAt, o.UpdatedAt = OrderClosed, now, now
-	ok, err := tx.UpdateOrder(ctx, o, from)
+	ok, err := tx.UpdateOrder(ctx, o, prev)
 	if err != nil {
 		return Order{}, err
 	}
@@ -188,11 +188,17 @@ func closeOrder(ctx context.Context, tx Tx, o Order, now time.Time) (Order, erro
 
 // owe writes the webhook delivery announcing o to its merchant, if it asked for them.
 func owe(ctx context.Context, tx Tx, o Order, eventType string, now time.Time) error {
+	return oweEvent(ctx, tx, o, eventType, o.MerchantView(), now)
+}
+
+// oweEvent writes the webhook delivery of an event about o, carrying data, to o's
+// notify_url, if it has one.
+func oweEvent(ctx context.Context, tx Tx, o Order, eventType string, data any, now time.Time) error {
 	if o.NotifyURL == "" {
 		return nil
 	}
 	eventID := NewID("evt")
-	payload, err := json.Marshal(WebhookEvent{ID: eventID, Type: eventType, CreatedAt: now, Data: o.MerchantView()})
+	payload, err := json.Marshal(WebhookEvent{ID: eventID, Type: eventType, CreatedAt: now, Data: data})
 	if err != nil {
 		return err
 	}
@@ -412,9 +418,9 @@ func payOrder(ctx context.Context, tx Tx, o Order, payer Wallet, method string, 
 	if err := tx.CreateMovement(ctx, mv); err != nil {
 		return Order{}, Movement{}, err
 	}
-	from := o.Status
+	prev := o
 	o.Status, o.CustomerID, o.WalletID, o.Method, o.MovementID, o.PaidAt, o.UpdatedAt = OrderSuccess, payer.CustomerID, payer.ID, method, mv.ID, now, now
-	ok, err := tx.UpdateOrder(ctx, o, from)
+	ok, err := tx.UpdateOrder(ctx, o, prev)
 	if err != nil {
 		return Order{}, Movement{}, err
 	}

@@ -87,12 +87,12 @@ func (t *tx) OrderByID(_ context.Context, id string) (hebao.Order, error) {
 	return o, nil
 }
 
-func (t *tx) UpdateOrder(_ context.Context, o hebao.Order, from hebao.OrderStatus) (bool, error) {
+func (t *tx) UpdateOrder(_ context.Context, o, prev hebao.Order) (bool, error) {
 	if err := t.write(); err != nil {
 		return false, err
 	}
 	cur, ok := t.d.orders[o.ID]
-	if !ok || cur.Status != from {
+	if !ok || cur.Status != prev.Status || cur.Refunded != prev.Refunded || cur.Refunds != prev.Refunds {
 		return false, nil
 	}
 	// Only what may change after creation.
@@ -190,4 +190,32 @@ func (t *tx) Delivery(_ context.Context, merchantID, id string) (hebao.WebhookDe
 		return hebao.WebhookDelivery{}, notFound("webhook delivery")
 	}
 	return d, nil
+}
+
+func (t *tx) CreateRefund(_ context.Context, r hebao.Refund) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	if r.ID == "" || r.MerchantID == "" || r.OrderID == "" || r.OutRefundNo == "" || r.Amount <= 0 {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "a refund needs an id, a merchant, an order, a number and an amount")
+	}
+	for _, p := range t.d.refunds {
+		if p.ID == r.ID || (p.MerchantID == r.MerchantID && p.OutRefundNo == r.OutRefundNo) {
+			return conflict("refund")
+		}
+	}
+	t.d.refunds[r.ID] = r
+	return nil
+}
+
+func (t *tx) RefundByOutRefundNo(_ context.Context, merchantID, outRefundNo string) (hebao.Refund, error) {
+	if err := t.read(); err != nil {
+		return hebao.Refund{}, err
+	}
+	for _, r := range t.d.refunds {
+		if r.MerchantID == merchantID && r.OutRefundNo == outRefundNo {
+			return r, nil
+		}
+	}
+	return hebao.Refund{}, notFound("refund")
 }

@@ -51,6 +51,7 @@ type data struct {
 	merchants     map[string]hebao.Merchant        // by id
 	orders        map[string]hebao.Order           // by id
 	deliveries    map[string]hebao.WebhookDelivery // by id
+	refunds       map[string]hebao.Refund          // by id
 }
 
 type storedReply struct {
@@ -74,6 +75,7 @@ func newData() *data {
 		notify:       newNotifyData(),
 		movements:    map[string]hebao.Movement{}, usage: map[string]hebao.Usage{},
 		merchants: map[string]hebao.Merchant{}, orders: map[string]hebao.Order{}, deliveries: map[string]hebao.WebhookDelivery{},
+		refunds: map[string]hebao.Refund{},
 	}
 }
 
@@ -102,6 +104,7 @@ func (d *data) clone() *data {
 	c.merchants = maps.Clone(d.merchants)
 	c.orders = maps.Clone(d.orders)
 	c.deliveries = maps.Clone(d.deliveries)
+	c.refunds = maps.Clone(d.refunds)
 	c.usage = maps.Clone(d.usage)
 	return &c
 }

@@ -22,7 +22,8 @@ $15, $16, $17, $18, $19, $20, $21)`
 	orderByNo   = `SELECT ` + orderColumns + ` FROM orders WHERE merchant_id = $1 AND out_trade_no = $2`
 	orderByID   = `SELECT ` + orderColumns + ` FROM orders WHERE id = $1`
 	orderUpdate = `UPDATE orders SET status = $3, customer_id = $4, wallet_id = $5, method = $6, card_id = $7, movement_id = $8,
-refunded = $9, refunds = $10, expires_at = $11, paid_at = $12, closed_at = $13, updated_at = $14 WHERE id = $1 AND status = $2`
+refunded = $9, refunds = $10, expires_at = $11, paid_at = $12, closed_at = $13, updated_at = $14
+WHERE id = $1 AND status = $2 AND refunded = $15 AND refunds = $16`
 	ordersExpiring = `SELECT ` + orderColumns + ` FROM orders WHERE status IN ('NOTPAY', 'USERPAYING') AND expires_at <= $1
 ORDER BY expires_at LIMIT $2`
 
@@ -156,9 +157,10 @@ func scanOrder(r scanner) (hebao.Order, error) {
 }
 
 // UpdateOrder implements hebao.Tx.
-func (t *tx) UpdateOrder(_ context.Context, o hebao.Order, from hebao.OrderStatus) (bool, error) {
-	n, err := t.execOwn(orderUpdate, o.ID, string(from), string(o.Status), o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID,
-		o.Refunded, int64(o.Refunds), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro())
+func (t *tx) UpdateOrder(_ context.Context, o, prev hebao.Order) (bool, error) {
+	n, err := t.execOwn(orderUpdate, o.ID, string(prev.Status), string(o.Status), o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID,
+		o.Refunded, int64(o.Refunds), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro(),
+		prev.Refunded, int64(prev.Refunds))
 	if err != nil {
 		return false, t.retryable(fmt.Errorf("update order: %w", err))
 	}
@@ -280,4 +282,53 @@ func scanDelivery(r scanner) (hebao.WebhookDelivery, error) {
 	d.Attempts, d.Delivered, d.LastStatus = int(attempts), delivered == 1, int(status)
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), time.UnixMicro(created).UTC(), time.UnixMicro(upd).UTC()
 	return d, nil
+}
+
+const (
+	refundColumns = `id, merchant_id, order_id, out_trade_no, out_refund_no, amount, reason, request_hash, wallet_id, movement_id, created_at`
+	refundInsert  = `INSERT INTO refunds (` + refundColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	refundByNo    = `SELECT ` + refundColumns + ` FROM refunds WHERE merchant_id = $1 AND out_refund_no = $2`
+)
+
+// CreateRefund implements hebao.Tx.
+func (t *tx) CreateRefund(_ context.Context, r hebao.Refund) error {
+	if r.ID == "" || r.MerchantID == "" || r.OrderID == "" || r.OutRefundNo == "" || r.Amount <= 0 {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "a refund needs an id, a merchant, an order, a number and an amount")
+	}
+	_, err := t.execOwn(refundInsert, r.ID, r.MerchantID, r.OrderID, r.OutTradeNo, r.OutRefundNo, r.Amount, r.Reason, r.RequestHash[:],
+		r.WalletID, r.MovementID, r.CreatedAt.UnixMicro())
+	if err != nil {
+		return t.retryable(fmt.Errorf("store refund: %w", err))
+	}
+	return nil
+}
+
+// RefundByOutRefundNo implements hebao.Tx.
+func (t *tx) RefundByOutRefundNo(_ context.Context, merchantID, outRefundNo string) (hebao.Refund, error) {
+	if err := t.check(); err != nil {
+		return hebao.Refund{}, err
+	}
+	r, err := scanRefund(t.queryRow(refundByNo, merchantID, outRefundNo))
+	if isNoRows(err) {
+		return hebao.Refund{}, hebao.Errorf(hebao.CodeNotFound, "no such refund")
+	}
+	if err != nil {
+		return hebao.Refund{}, fmt.Errorf("read refund: %w", err)
+	}
+	return r, nil
+}
+
+func scanRefund(s scanner) (hebao.Refund, error) {
+	var (
+		r       hebao.Refund
+		hash    []byte
+		created int64
+	)
+	if err := s.Scan(&r.ID, &r.MerchantID, &r.OrderID, &r.OutTradeNo, &r.OutRefundNo, &r.Amount, &r.Reason, &hash, &r.WalletID,
+		&r.MovementID, &created); err != nil {
+		return hebao.Refund{}, err
+	}
+	copy(r.RequestHash[:], hash)
+	r.CreatedAt = time.UnixMicro(created).UTC()
+	return r, nil
 }

@@ -257,3 +257,135 @@ func TestMerchantIsolation(t *testing.T) {
 		mustVerify(t, a.db)
 	})
 }
+
+func (s *shop) refund(no, refundNo string, amount int64) (hebao.Refund, hebao.Order, error) {
+	r, o, _, err := s.orders.Refund(context.Background(), s.merchant, hebao.RefundRequest{OutTradeNo: no, OutRefundNo: refundNo, Amount: amount, Reason: "returned"})
+	return r, o, err
+}
+
+// TestMerchantRefunds: partial refunds add up to the amount paid and no further, each
+// out_refund_no counts once, a frozen or closed wallet still receives, and the refund
+// is in the customer's history and owed to the merchant's webhook.
+func TestMerchantRefunds(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		s := newShop(t, newWorld(t, open(t), nil), nil)
+		ctx := context.Background()
+		payer := s.customer("13800000301", 2, 10_000)
+		o := s.order("REFUND-0001", 4_000, "https://shop.example/notify")
+		if _, _, err := s.refund(o.OutTradeNo, "R-unpaid-1", 100); hebao.ErrorCode(err) != hebao.CodeRefundExceedsPaid {
+			t.Errorf("refunding an unpaid order: %v, want refund_exceeds_paid", err)
+		}
+		if _, err := s.pay(payer, o.ID, "p1"); err != nil {
+			t.Fatal(err)
+		}
+		r1, after, err := s.refund(o.OutTradeNo, "R-000001", 1_500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Status != hebao.OrderRefund || after.Refunded != 1_500 || after.Refunds != 1 || r1.WalletID != payer.Wallet.ID {
+			t.Errorf("after one refund: order %+v refund %+v", after, r1)
+		}
+		// The same out_refund_no again answers the first refund; with another amount it
+		// is refused.
+		again, _, err := s.refund(o.OutTradeNo, "R-000001", 1_500)
+		if err != nil || again.ID != r1.ID {
+			t.Errorf("the same refund again: %v %s, want %s", err, again.ID, r1.ID)
+		}
+		if _, _, err := s.refund(o.OutTradeNo, "R-000001", 1_000); hebao.ErrorCode(err) != hebao.CodeIdempotencyKeyReused {
+			t.Errorf("the same number, another amount: %v, want idempotency_key_reused", err)
+		}
+		if _, _, err := s.refund(o.OutTradeNo, "R-000002", 2_501); hebao.ErrorCode(err) != hebao.CodeRefundExceedsPaid {
+			t.Errorf("more than is left: %v, want refund_exceeds_paid", err)
+		}
+		// Frozen, the wallet still receives the rest.
+		if _, err := rawExec(t, s.db, `UPDATE wallets SET status = 'frozen' WHERE id = $1`, payer.Wallet.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, after, err = s.refund(o.OutTradeNo, "R-000003", 2_500); err != nil || after.Refunded != 4_000 {
+			t.Fatalf("refund to a frozen wallet: %v %+v", err, after)
+		}
+		if _, _, err := s.refund(o.OutTradeNo, "R-000004", 1); hebao.ErrorCode(err) != hebao.CodeRefundExceedsPaid {
+			t.Errorf("refunding a fully refunded order: %v, want refund_exceeds_paid", err)
+		}
+		if got := s.balance(payer.Wallet.Account); got != 10_000 {
+			t.Errorf("payer balance %d, want 10000 (all of it back)", got)
+		}
+		if got := s.merchantBalance(); got != 0 {
+			t.Errorf("merchant balance %d, want 0", got)
+		}
+		if got := s.movementCount(payer.Wallet.ID, hebao.MovementRefund); got != 2 {
+			t.Errorf("%d refund movements, want 2", got)
+		}
+		if got, _, err := s.orders.GetRefund(ctx, s.merchant, "R-000003"); err != nil || got.Amount != 2_500 {
+			t.Errorf("refund query: %v %+v", err, got)
+		}
+		if _, _, err := newShop(t, s.world, nil).orders.GetRefund(ctx, hebao.Merchant{ID: "mch_other"}, "R-000003"); hebao.ErrorCode(err) != hebao.CodeNotFound {
+			t.Errorf("another merchant's refund: %v, want not_found", err)
+		}
+		var refundEvents int
+		s.db.View(ctx, func(tx hebao.Tx) error {
+			ds, err := tx.Deliveries(ctx, s.merchant.ID, "", 10)
+			for _, d := range ds {
+				if d.EventType == hebao.EventRefundSucceeded {
+					refundEvents++
+				}
+			}
+			return err
+		})
+		if refundEvents != 2 {
+			t.Errorf("%d refund.succeeded deliveries, want 2", refundEvents)
+		}
+
+		// At most MaxRefunds refunds per order.
+		small := s.order("REFUND-0002", 100, "")
+		if _, err := s.pay(payer, small.ID, "p2"); hebao.ErrorCode(err) != hebao.CodeWalletFrozen {
+			t.Fatalf("a frozen wallet paying: %v, want wallet_frozen", err)
+		}
+		if _, err := s.pay(s.customer("13800000302", 2, 1_000), small.ID, "p3"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range hebao.MaxRefunds {
+			if _, _, err := s.refund(small.OutTradeNo, fmt.Sprintf("R-small-%02d", i), 1); err != nil {
+				t.Fatalf("refund %d: %v", i, err)
+			}
+		}
+		if _, _, err := s.refund(small.OutTradeNo, "R-small-50", 1); hebao.ErrorCode(err) != hebao.CodeLimitExceeded {
+			t.Errorf("refund %d: %v, want limit_exceeded", hebao.MaxRefunds+1, err)
+		}
+		mustVerify(t, s.db)
+	})
+}
+
+// TestMerchantRefundRace: 20 partial refunds of 10% each at once, over two processes:
+// exactly 10 go through.
+func TestMerchantRefundRace(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		ws := twoWorlds(t, open)
+		a := newShop(t, ws[0], nil)
+		b := &shop{world: ws[1], merchant: a.merchant,
+			orders: &hebao.OrderService{Store: ws[1].db, Passwords: ws[1].passwords, OTP: anyCode{}}}
+		payer := a.customer("13800000401", 2, 10_000)
+		o := a.order("RACE-REFUND-1", 10_000, "")
+		if _, err := a.pay(payer, o.ID, "p"); err != nil {
+			t.Fatal(err)
+		}
+		const n = 20
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			s := []*shop{a, b}[i%2]
+			wg.Go(func() { _, _, errs[i] = s.refund(o.OutTradeNo, fmt.Sprintf("RR-%03d", i), 1_000) })
+		}
+		wg.Wait()
+		if d := cmp.Diff(map[string]int{"": 10, hebao.CodeRefundExceedsPaid: 10}, codeCounts(errs)); d != "" {
+			t.Fatalf("outcomes by code (-want +got):\n%s\nerrors: %v", d, errs)
+		}
+		if got := a.balance(payer.Wallet.Account); got != 10_000 {
+			t.Errorf("payer balance %d, want 10000", got)
+		}
+		if got, err := a.orders.Get(context.Background(), a.merchant, o.OutTradeNo); err != nil || got.Refunded != 10_000 || got.Refunds != 10 {
+			t.Errorf("order after the race: %v %+v", err, got)
+		}
+		mustVerify(t, ws[0].db)
+	})
+}

@@ -1,0 +1,193 @@
+package hebao
+
+import (
+	"context"
+	"crypto/sha256"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// RefundRequest is a merchant's POST /v1/merchant/refunds.
+type RefundRequest struct {
+	OutTradeNo  string
+	OutRefundNo string
+	Amount      int64
+	Reason      string
+}
+
+// Validate checks the request's own fields.
+// Errors: invalid_request.
+func (r RefundRequest) Validate() error {
+	if !ValidOutTradeNo(r.OutTradeNo) {
+		return Errorf(CodeInvalidRequest, "out_trade_no must be 6 to 32 letters, digits, '_' or '-'")
+	}
+	if !ValidOutTradeNo(r.OutRefundNo) {
+		return Errorf(CodeInvalidRequest, "out_refund_no must be 6 to 32 letters, digits, '_' or '-'")
+	}
+	if err := CheckAmount(r.Amount); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(r.Reason) > MaxRefundReason || !utf8.ValidString(r.Reason) || strings.IndexFunc(r.Reason, unicode.IsControl) >= 0 {
+		return Errorf(CodeInvalidRequest, "reason must be at most %d characters of text", MaxRefundReason)
+	}
+	return nil
+}
+
+func (r RefundRequest) hash() [32]byte {
+	var b []byte
+	for _, f := range []string{r.OutTradeNo, r.OutRefundNo, strconv.FormatInt(r.Amount, 10), r.Reason} {
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
+	}
+	return sha256.Sum256(b)
+}
+
+// MerchantRefund is a refund as the merchant API and webhooks show it.
+type MerchantRefund struct {
+	ID          string        `json:"id"`
+	OutRefundNo string        `json:"out_refund_no"`
+	OutTradeNo  string        `json:"out_trade_no"`
+	Status      string        `json:"status"` // SUCCESS: a refund to a wallet is done at once
+	Amount      int64         `json:"amount"`
+	Reason      string        `json:"reason,omitempty"`
+	CreatedAt   time.Time     `json:"created_at"`
+	Order       MerchantOrder `json:"order"`
+}
+
+// MerchantView returns the refund of o as its merchant sees it.
+func (r Refund) MerchantView(o Order) MerchantRefund {
+	return MerchantRefund{ID: r.ID, OutRefundNo: r.OutRefundNo, OutTradeNo: r.OutTradeNo, Status: "SUCCESS", Amount: r.Amount,
+		Reason: r.Reason, CreatedAt: r.CreatedAt.UTC(), Order: o.MerchantView()}
+}
+
+// Refund gives back r.Amount of the merchant's paid order to the wallet that paid it,
+// once per out_refund_no (the same number with the same fields answers the first
+// refund again, with others it is refused): partial refunds add up, never past the
+// amount paid, at most MaxRefunds of them within RefundWindow of the payment. A
+// frozen or closed wallet still receives its refund. The customer is notified and
+// the merchant's webhook owed, in the transaction that moves the money.
+// Errors: invalid_request, not_found, refund_exceeds_paid (unpaid, or more than is
+// left), limit_exceeded (too many refunds, or too late), insufficient_funds (the
+// settlement balance cannot cover it), idempotency_key_reused.
+func (s *OrderService) Refund(ctx context.Context, m Merchant, r RefundRequest) (Refund, Order, bool, error) {
+	if err := r.Validate(); err != nil {
+		return Refund{}, Order{}, false, err
+	}
+	h := r.hash()
+	var (
+		out     Refund
+		order   Order
+		created bool
+	)
+	err := s.Store.Transact(ctx, func(tx Tx) error {
+		created = false
+		prior, err := tx.RefundByOutRefundNo(ctx, m.ID, r.OutRefundNo)
+		switch {
+		case err == nil && prior.RequestHash == h:
+			out = prior
+			order, err = tx.OrderByID(ctx, prior.OrderID)
+			return err
+		case err == nil:
+			return Errorf(CodeIdempotencyKeyReused, "out_refund_no %s was used for a refund with other fields", r.OutRefundNo)
+		case ErrorCode(err) != CodeNotFound:
+			return err
+		}
+		o, err := tx.OrderByOutTradeNo(ctx, m.ID, r.OutTradeNo)
+		if ErrorCode(err) == CodeNotFound {
+			return Errorf(CodeNotFound, "no such order")
+		}
+		if err != nil {
+			return err
+		}
+		now := nowIn(s.Now, tx)
+		switch {
+		case !o.Status.Paid():
+			return Errorf(CodeRefundExceedsPaid, "order %s has not been paid: there is nothing to refund", o.OutTradeNo)
+		case o.Refunds >= MaxRefunds:
+			return Errorf(CodeLimitExceeded, "an order takes at most %d refunds", MaxRefunds)
+		case now.Sub(o.PaidAt) > RefundWindow:
+			return Errorf(CodeLimitExceeded, "an order can be refunded within a year of its payment")
+		case r.Amount > o.Amount-o.Refunded:
+			return Errorf(CodeRefundExceedsPaid, "only %s of order %s is left to refund", yuan(o.Amount-o.Refunded), o.OutTradeNo)
+		}
+		wal, err := tx.WalletByID(ctx, o.WalletID)
+		if err != nil {
+			return err
+		}
+		mch, err := tx.MerchantByID(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		out = Refund{ID: NewID("rfd"), MerchantID: m.ID, OrderID: o.ID, OutTradeNo: o.OutTradeNo, OutRefundNo: r.OutRefundNo,
+			Amount: r.Amount, Reason: r.Reason, RequestHash: h, WalletID: wal.ID, CreatedAt: now}
+		t := &Transfer{ID: NewID("trf"), Kind: TransferRefund, Ref: out.ID, Postings: Move(mch.Account, wal.Account, CNY, r.Amount)}
+		if err := tx.Post(ctx, t); err != nil {
+			if ErrorCode(err) == CodeInsufficientFunds {
+				return Errorf(CodeInsufficientFunds, "the settlement balance cannot cover this refund")
+			}
+			return err
+		}
+		memo := r.Reason
+		if memo == "" {
+			memo = o.Subject
+		}
+		mv := Movement{ID: NewID("mov"), WalletID: wal.ID, Account: wal.Account, CustomerID: wal.CustomerID, Kind: MovementRefund,
+			Status: MovementSucceeded, Amount: r.Amount, Counterparty: mch.ID, CounterpartyName: mch.Name, Memo: memo,
+			Ref: out.ID, CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateMovement(ctx, mv); err != nil {
+			return err
+		}
+		out.MovementID = mv.ID
+		prev := o
+		o.Status, o.Refunded, o.Refunds, o.UpdatedAt = OrderRefund, o.Refunded+r.Amount, o.Refunds+1, now
+		ok, err := tx.UpdateOrder(ctx, o, prev)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return Errorf(CodeConflict, "order %s changed meanwhile; try again", o.OutTradeNo)
+		}
+		if err := tx.CreateRefund(ctx, out); err != nil {
+			return err
+		}
+		if err := emitMovement(ctx, tx, mv, t.Balances[wal.Account]); err != nil {
+			return err
+		}
+		order, created = o, true
+		return oweEvent(ctx, tx, o, EventRefundSucceeded, out.MerchantView(o), now)
+	})
+	if err != nil {
+		return Refund{}, Order{}, false, err
+	}
+	if created && s.Committed != nil {
+		s.Committed()
+	}
+	return out, order, created, nil
+}
+
+// GetRefund returns the merchant's refund with this out_refund_no and its order.
+// Errors: not_found.
+func (s *OrderService) GetRefund(ctx context.Context, m Merchant, outRefundNo string) (Refund, Order, error) {
+	if !ValidOutTradeNo(outRefundNo) {
+		return Refund{}, Order{}, Errorf(CodeNotFound, "no such refund")
+	}
+	var (
+		r Refund
+		o Order
+	)
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		if r, err = tx.RefundByOutRefundNo(ctx, m.ID, outRefundNo); err != nil {
+			return err
+		}
+		o, err = tx.OrderByID(ctx, r.OrderID)
+		return err
+	})
+	if ErrorCode(err) == CodeNotFound {
+		err = Errorf(CodeNotFound, "no such refund")
+	}
+	return r, o, err
+}
