@@ -139,9 +139,9 @@ func (t *tx) order(q string, args ...any) (hebao.Order, error) {
 
 func scanOrder(r scanner) (hebao.Order, error) {
 	var (
-		o                                                 hebao.Order
-		kind, status                                      string
-		hash                                              []byte
+		o                                                hebao.Order
+		kind, status                                     string
+		hash                                             []byte
 		refunds, created, expires, paid, closed, updated int64
 	)
 	err := r.Scan(&o.ID, &o.MerchantID, &o.OutTradeNo, &kind, &o.Amount, &o.Subject, &o.NotifyURL, &status, &hash,
@@ -271,7 +271,7 @@ func (t *tx) deliveries(q string, args ...any) ([]hebao.WebhookDelivery, error) 
 
 func scanDelivery(r scanner) (hebao.WebhookDelivery, error) {
 	var (
-		d                                                hebao.WebhookDelivery
+		d                                               hebao.WebhookDelivery
 		attempts, delivered, next, status, created, upd int64
 	)
 	err := r.Scan(&d.ID, &d.MerchantID, &d.EventID, &d.EventType, &d.URL, &d.Payload, &attempts, &delivered, &next, &status,
