@@ -62,6 +62,9 @@ const (
 	// CodeNotifyURLForbidden: a merchant's notify_url is not https, or resolves to an
 	// address webhooks may not reach (SPEC §8).
 	CodeNotifyURLForbidden = "notify_url_forbidden"
+	// CodePaymentCodeInvalid: the payment code a till read is unknown, expired or
+	// used already.
+	CodePaymentCodeInvalid = "payment_code_invalid"
 )
 
 // codeKinds is the one table from public code to error kind.
@@ -91,6 +94,7 @@ var codeKinds = map[string]Kind{
 	CodeBankTimeout:           KindRejected,
 	CodePayeeUnavailable:      KindRejected,
 	CodeNotifyURLForbidden:    KindRejected,
+	CodePaymentCodeInvalid:    KindRejected,
 	CodeStepUpRequired:        KindRejected,
 	CodeClientUpgradeRequired: KindUpgrade,
 	CodeConflict:              KindConflict,

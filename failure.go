@@ -122,6 +122,10 @@ var failures = map[string]Failure{
 		Explanation: "The person you are paying cannot receive money right now because their wallet is frozen or closed. Nothing was taken from you.",
 		NextStep:    "Ask them to check their wallet, or pay them another way.",
 	},
+	CodePaymentCodeInvalid: {
+		Explanation: "The payment code shown could not be used: codes last 60 seconds and work once. Nothing was taken.",
+		NextStep:    "Refresh the payment code in the app and let the till scan it again.",
+	},
 	CodeNotifyURLForbidden: {
 		Explanation: "The address given for notifications cannot receive them: it must be a secure web address on the public internet, not one inside a private network or on this machine.",
 		NextStep:    "Give a public, secure address of your server, or leave it out and look the order up instead.",

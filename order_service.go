@@ -25,6 +25,8 @@ type OrderService struct {
 	CheckURL func(ctx context.Context, url string) error
 	// PayURL is where the web app opens an order: qr_payload is PayURL + the order id.
 	PayURL string
+	// Codes takes the payment codes tills read; nil refuses code payments.
+	Codes *PaymentCodeService
 	// Now is the clock; nil uses each transaction's time.
 	Now func() time.Time
 	// Committed, if set, is called after each change that wrote an event or a
@@ -183,7 +185,31 @@ func closeOrder(ctx context.Context, tx Tx, o Order, now time.Time) (Order, erro
 	if !ok {
 		return Order{}, Errorf(CodeConflict, "order %s changed meanwhile; try again", o.OutTradeNo)
 	}
+	if prev.Status == OrderUserPaying && o.MovementID != "" {
+		if err := failPending(ctx, tx, o, now); err != nil {
+			return Order{}, err
+		}
+	}
 	return o, owe(ctx, tx, o, EventOrderClosed, now)
+}
+
+// failPending ends the pending movement of a till's order that closed unconfirmed,
+// and tells the customer.
+func failPending(ctx context.Context, tx Tx, o Order, now time.Time) error {
+	m, err := tx.Movement(ctx, o.WalletID, o.MovementID)
+	if err != nil {
+		return err
+	}
+	ok, err := tx.FinishMovement(ctx, o.WalletID, o.MovementID, MovementFailed, CodeOrderClosed, now)
+	if err != nil || !ok {
+		return err
+	}
+	m.Status, m.FailureCode, m.UpdatedAt = MovementFailed, CodeOrderClosed, now
+	as, err := tx.Accounts(ctx, m.Account)
+	if err != nil {
+		return err
+	}
+	return emitMovement(ctx, tx, m, as[m.Account].Balance)
 }
 
 // owe writes the webhook delivery announcing o to its merchant, if it asked for them.
@@ -415,7 +441,21 @@ func payOrder(ctx context.Context, tx Tx, o Order, payer Wallet, method string, 
 	mv := Movement{ID: NewID("mov"), WalletID: payer.ID, Account: payer.Account, CustomerID: payer.CustomerID, Kind: MovementPayment,
 		Status: MovementSucceeded, Amount: o.Amount, Counterparty: mch.ID, CounterpartyName: mch.Name, Memo: o.Subject,
 		Ref: o.ID, CreatedAt: now, UpdatedAt: now}
-	if err := tx.CreateMovement(ctx, mv); err != nil {
+	if o.MovementID != "" {
+		// A till's order the customer confirms: its pending movement succeeds.
+		pending, err := tx.Movement(ctx, payer.ID, o.MovementID)
+		if err != nil {
+			return Order{}, Movement{}, err
+		}
+		ok, err := tx.FinishMovement(ctx, payer.ID, o.MovementID, MovementSucceeded, "", now)
+		if err != nil {
+			return Order{}, Movement{}, err
+		}
+		if !ok {
+			return Order{}, Movement{}, Errorf(CodeOrderAlreadyPaid, "this order is paid already")
+		}
+		mv.ID, mv.CreatedAt = pending.ID, pending.CreatedAt
+	} else if err := tx.CreateMovement(ctx, mv); err != nil {
 		return Order{}, Movement{}, err
 	}
 	prev := o

@@ -70,6 +70,7 @@ type Tx interface {
 	MovementTx
 	NotificationTx
 	MerchantTx
+	PaymentCodeTx
 }
 
 // CustomerTx is the part of Tx that keeps customers, their wallets and their devices.

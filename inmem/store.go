@@ -52,6 +52,7 @@ type data struct {
 	orders        map[string]hebao.Order           // by id
 	deliveries    map[string]hebao.WebhookDelivery // by id
 	refunds       map[string]hebao.Refund          // by id
+	codes         map[[32]byte]hebao.PaymentCode
 }
 
 type storedReply struct {
@@ -75,7 +76,7 @@ func newData() *data {
 		notify:       newNotifyData(),
 		movements:    map[string]hebao.Movement{}, usage: map[string]hebao.Usage{},
 		merchants: map[string]hebao.Merchant{}, orders: map[string]hebao.Order{}, deliveries: map[string]hebao.WebhookDelivery{},
-		refunds: map[string]hebao.Refund{},
+		refunds: map[string]hebao.Refund{}, codes: map[[32]byte]hebao.PaymentCode{},
 	}
 }
 
@@ -105,6 +106,7 @@ func (d *data) clone() *data {
 	c.orders = maps.Clone(d.orders)
 	c.deliveries = maps.Clone(d.deliveries)
 	c.refunds = maps.Clone(d.refunds)
+	c.codes = maps.Clone(d.codes)
 	c.usage = maps.Clone(d.usage)
 	return &c
 }

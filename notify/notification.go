@@ -138,8 +138,13 @@ func Title(m hebao.MovementEvent) string {
 			return amount + from + " did not arrive" + why
 		}
 	case hebao.MovementPayment:
-		if m.Status == hebao.MovementSucceeded {
+		switch m.Status {
+		case hebao.MovementPending:
+			return "A till is waiting: confirm paying " + amount + to
+		case hebao.MovementSucceeded:
 			return "You paid " + amount + to
+		case hebao.MovementFailed:
+			return "Payment of " + amount + to + " was not made" + why
 		}
 	case hebao.MovementRefund:
 		if m.Status == hebao.MovementSucceeded {

@@ -20,6 +20,7 @@ type shop struct {
 	orders    *hebao.OrderService
 	merchant  hebao.Merchant
 	clock     *fakeClock
+	codes     *hebao.PaymentCodeService
 }
 
 func newShop(t testing.TB, w *world, clock *fakeClock) *shop {
@@ -30,7 +31,8 @@ func newShop(t testing.TB, w *world, clock *fakeClock) *shop {
 		now = clock.Now
 	}
 	s.merchants = &hebao.MerchantService{Store: w.db, Keys: w.keys, Now: now}
-	s.orders = &hebao.OrderService{Store: w.db, Passwords: w.passwords, OTP: anyCode{}, Now: now,
+	s.codes = &hebao.PaymentCodeService{Store: w.db, Keys: w.keys, Now: now}
+	s.orders = &hebao.OrderService{Store: w.db, Passwords: w.passwords, OTP: anyCode{}, Now: now, Codes: s.codes,
 		CheckURL: func(context.Context, string) error { return nil }, PayURL: "https://pay.example/pay/"}
 	nm, err := s.merchants.Create(context.Background(), hebao.Actor{Kind: hebao.ActorSystem, ID: "test"}, "Noodle Shop")
 	if err != nil {
@@ -387,5 +389,126 @@ func TestMerchantRefundRace(t *testing.T) {
 			t.Errorf("order after the race: %v %+v", err, got)
 		}
 		mustVerify(t, ws[0].db)
+	})
+}
+
+func (s *shop) code(c hebao.Registered) string {
+	s.t.Helper()
+	ic, err := s.codes.Issue(context.Background(), c.Customer.ID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return ic.Code
+}
+
+func (s *shop) till(no, code string, amount int64) (hebao.Order, error) {
+	o, _, err := s.orders.PayByCode(context.Background(), s.merchant, hebao.CodePaymentRequest{OutTradeNo: no, AuthCode: code, Amount: amount, Subject: "groceries"})
+	return o, err
+}
+
+func (s *shop) confirm(c hebao.Registered, orderID, key string) (hebao.Order, error) {
+	var paid hebao.Order
+	_, err := s.orders.Confirm(context.Background(), hebao.ConfirmRequest{CustomerID: c.Customer.ID, DeviceID: "dev-" + c.Customer.Phone,
+		OrderID: orderID, PaymentPassword: payPassword, Key: hebao.NewIdempotencyKey(c.Customer.ID+" confirm", key, []byte(orderID)),
+		Reply: func(o hebao.Order, m hebao.Movement) (hebao.Reply, error) {
+			paid = o
+			return hebao.Reply{Status: 201, Body: []byte("{}")}, nil
+		}})
+	return paid, err
+}
+
+// TestMerchantCodePayments: a till takes a customer's payment code: at once within
+// the password-free allowance, else waiting for the customer to confirm, closed
+// after 60 seconds unconfirmed; a code works once, for 60 seconds, and only for the
+// customer who showed it.
+func TestMerchantCodePayments(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		clock := &fakeClock{t: time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)}
+		s := newShop(t, newWorld(t, open(t), nil), clock)
+		ctx := context.Background()
+		alice := s.customer("13800000501", 2, 500_000)
+		bob := s.customer("13800000502", 2, 500_000)
+
+		code := s.code(alice)
+		if !hebao.ValidPaymentCodeFormat(code) || code[:2] != "81" {
+			t.Fatalf("code %q", code)
+		}
+		o, err := s.till("TILL-000001", code, 800)
+		if err != nil || o.Status != hebao.OrderSuccess || o.Method != "password_free" || o.WalletID != alice.Wallet.ID {
+			t.Fatalf("a small code payment: %v %+v", err, o)
+		}
+		// The till retrying the same order gets it as it stands.
+		if again, err := s.till("TILL-000001", code, 800); err != nil || again.ID != o.ID {
+			t.Errorf("the same order again: %v %s", err, again.ID)
+		}
+		// A used, an expired or an unknown code charges nothing.
+		if _, err := s.till("TILL-000002", code, 800); hebao.ErrorCode(err) != hebao.CodePaymentCodeInvalid {
+			t.Errorf("a used code: %v, want payment_code_invalid", err)
+		}
+		stale := s.code(alice)
+		clock.Add(hebao.PaymentCodeLifetime)
+		if _, err := s.till("TILL-000003", stale, 800); hebao.ErrorCode(err) != hebao.CodePaymentCodeInvalid {
+			t.Errorf("an expired code: %v, want payment_code_invalid", err)
+		}
+		if _, err := s.till("TILL-000004", "810000000000000001", 800); hebao.ErrorCode(err) != hebao.CodePaymentCodeInvalid {
+			t.Errorf("an unknown code: %v, want payment_code_invalid", err)
+		}
+		if got := s.balance(alice.Wallet.Account); got != 500_000-800 {
+			t.Errorf("alice holds %d, want %d: charged once", got, 500_000-800)
+		}
+
+		// Above the allowance the till waits for the customer.
+		big, err := s.till("TILL-000005", s.code(alice), 150_000)
+		if err != nil || big.Status != hebao.OrderUserPaying || big.MovementID == "" {
+			t.Fatalf("a large code payment: %v %+v", err, big)
+		}
+		if got := s.balance(alice.Wallet.Account); got != 500_000-800 {
+			t.Errorf("waiting for confirmation, alice holds %d", got)
+		}
+		if _, err := s.confirm(bob, big.ID, "c1"); hebao.ErrorCode(err) != hebao.CodeNotFound {
+			t.Errorf("bob confirming alice's order: %v, want not_found", err)
+		}
+		paid, err := s.confirm(alice, big.ID, "c2")
+		if err != nil || paid.Status != hebao.OrderSuccess || paid.MovementID != big.MovementID {
+			t.Fatalf("confirm: %v %+v", err, paid)
+		}
+		if _, err := s.confirm(alice, big.ID, "c3"); hebao.ErrorCode(err) != hebao.CodeOrderAlreadyPaid {
+			t.Errorf("confirming twice: %v, want order_already_paid", err)
+		}
+		if got := s.balance(alice.Wallet.Account); got != 500_000-800-150_000 {
+			t.Errorf("after confirming, alice holds %d", got)
+		}
+
+		// Unconfirmed, it closes after 60 seconds and the payment shows as not made.
+		late, err := s.till("TILL-000006", s.code(bob), 150_000)
+		if err != nil || late.Status != hebao.OrderUserPaying {
+			t.Fatalf("another large payment: %v %+v", err, late)
+		}
+		clock.Add(hebao.PaymentCodeLifetime)
+		if _, err := s.confirm(bob, late.ID, "c4"); hebao.ErrorCode(err) != hebao.CodeOrderClosed {
+			t.Errorf("confirming too late: %v, want order_closed", err)
+		}
+		if n, err := s.orders.ExpireDue(ctx); err != nil || n != 1 {
+			t.Errorf("expiry job closed %d (%v), want 1", n, err)
+		}
+		var mv hebao.Movement
+		s.db.View(ctx, func(tx hebao.Tx) (err error) { mv, err = tx.Movement(ctx, bob.Wallet.ID, late.MovementID); return err })
+		if mv.Status != hebao.MovementFailed || mv.FailureCode != hebao.CodeOrderClosed {
+			t.Errorf("the unconfirmed payment: %+v", mv)
+		}
+		if got := s.balance(bob.Wallet.Account); got != 500_000 {
+			t.Errorf("bob holds %d, want all of it", got)
+		}
+
+		// At most PasswordFreeDaily password-free payments a day; then the till waits.
+		for i := range hebao.PasswordFreeDaily - 1 {
+			if o, err := s.till(fmt.Sprintf("TILL-free-%02d", i), s.code(alice), 100); err != nil || o.Status != hebao.OrderSuccess {
+				t.Fatalf("password-free payment %d: %v %+v", i+2, err, o)
+			}
+		}
+		if o, err := s.till("TILL-free-99", s.code(alice), 100); err != nil || o.Status != hebao.OrderUserPaying {
+			t.Errorf("password-free payment %d of a day: %v %+v, want USERPAYING", hebao.PasswordFreeDaily+1, err, o)
+		}
+		mustVerify(t, s.db)
 	})
 }
