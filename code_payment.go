@@ -31,7 +31,7 @@ func (r CodePaymentRequest) Validate() error {
 	if err := CheckAmount(r.Amount); err != nil {
 		return err
 	}
-	if r.Subject == "" || utf8.RuneCountInString(r.Subject) > MaxSubject || !utf8.ValidString(r.Subject) || strings.IndexFunc(r.Subject, unicode.IsControl) >= 0 {
+	if strings.TrimSpace(r.Subject) == "" || utf8.RuneCountInString(r.Subject) > MaxSubject || !utf8.ValidString(r.Subject) || strings.IndexFunc(r.Subject, unicode.IsControl) >= 0 {
 		return Errorf(CodeInvalidRequest, "subject must be 1 to %d characters of text", MaxSubject)
 	}
 	return nil

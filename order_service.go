@@ -23,7 +23,9 @@ type OrderService struct {
 	// CheckURL refuses a notify_url the policy forbids (SPEC §8); nil refuses every
 	// notify_url.
 	CheckURL func(ctx context.Context, url string) error
-	// PayURL is where the web app opens an order: qr_payload is PayURL + the order id.
+	// PayURL is where the web app opens an order (qr_payload is PayURL + the order
+	// id); the HTTP server derives it from its public URL, so the service keeps it
+	// only for callers that build links themselves.
 	PayURL string
 	// Codes takes the payment codes tills read; nil refuses code payments.
 	Codes *PaymentCodeService
@@ -52,7 +54,7 @@ func (r OrderRequest) Validate() error {
 	if err := CheckAmount(r.Amount); err != nil {
 		return err
 	}
-	if r.Subject == "" || utf8.RuneCountInString(r.Subject) > MaxSubject || !utf8.ValidString(r.Subject) || strings.IndexFunc(r.Subject, unicode.IsControl) >= 0 {
+	if strings.TrimSpace(r.Subject) == "" || utf8.RuneCountInString(r.Subject) > MaxSubject || !utf8.ValidString(r.Subject) || strings.IndexFunc(r.Subject, unicode.IsControl) >= 0 {
 		return Errorf(CodeInvalidRequest, "subject must be 1 to %d characters of text", MaxSubject)
 	}
 	if r.ExpiresIn != 0 && (r.ExpiresIn < MinOrderExpiry || r.ExpiresIn > MaxOrderExpiry) {
@@ -66,8 +68,12 @@ func (r OrderRequest) Validate() error {
 
 // hash is what makes a repeated out_trade_no the same order: every field given.
 func (r OrderRequest) hash() [32]byte {
+	expiry := r.ExpiresIn
+	if expiry == 0 {
+		expiry = DefaultOrderExpiry // absent and the default are the same order
+	}
 	var b []byte
-	for _, f := range []string{r.OutTradeNo, strconv.FormatInt(r.Amount, 10), r.Subject, strconv.FormatInt(int64(r.ExpiresIn/time.Second), 10), r.NotifyURL} {
+	for _, f := range []string{r.OutTradeNo, strconv.FormatInt(r.Amount, 10), r.Subject, strconv.FormatInt(int64(expiry/time.Second), 10), r.NotifyURL} {
 		b = strconv.AppendInt(b, int64(len(f)), 10)
 		b = append(b, ':')
 		b = append(b, f...)
@@ -83,7 +89,17 @@ func (s *OrderService) Create(ctx context.Context, m Merchant, r OrderRequest) (
 	if err := r.Validate(); err != nil {
 		return Order{}, false, err
 	}
+	h := r.hash()
 	if r.NotifyURL != "" {
+		// A retry of an order made before answers it without checking the URL again.
+		var prior Order
+		err := s.Store.View(ctx, func(tx Tx) (err error) {
+			prior, err = tx.OrderByOutTradeNo(ctx, m.ID, r.OutTradeNo)
+			return err
+		})
+		if err == nil && prior.RequestHash == h {
+			return prior, false, nil
+		}
 		if s.CheckURL == nil {
 			return Order{}, false, Errorf(CodeNotifyURLForbidden, "this server sends no webhooks")
 		}
@@ -91,7 +107,6 @@ func (s *OrderService) Create(ctx context.Context, m Merchant, r OrderRequest) (
 			return Order{}, false, Errorf(CodeNotifyURLForbidden, "notify_url cannot be used: %v", err)
 		}
 	}
-	h := r.hash()
 	var (
 		out     Order
 		created bool

@@ -70,6 +70,7 @@ type Tx interface {
 	MovementTx
 	NotificationTx
 	MerchantTx
+	BillTx
 	PaymentCodeTx
 }
 

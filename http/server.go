@@ -70,6 +70,16 @@ type Config struct {
 	Bank *hebao.BankService
 	// Hub pushes notifications to open apps (GET /v1/events); nil answers 503.
 	Hub *notify.Hub
+	// Merchants creates merchants and recognises their API keys; nil answers every
+	// merchant route 503.
+	Merchants *hebao.MerchantService
+	// Orders keeps merchant orders (/v1/merchant/orders, /v1/orders); nil answers 503.
+	Orders *hebao.OrderService
+	// Webhooks lists and replays webhook deliveries; nil answers 503.
+	Webhooks *hebao.WebhookService
+	// PublicURL is where customers and shops reach this server, without a trailing
+	// slash ("https://pay.example.com"): orders' QR codes link to it.
+	PublicURL string
 }
 
 // Server is the HTTP API. Build it with NewServer and serve Handler.
@@ -95,6 +105,10 @@ type Server struct {
 	transfers    *hebao.TransferService
 	bank         *hebao.BankService
 	hub          *notify.Hub
+	merchants    *hebao.MerchantService
+	orders       *hebao.OrderService
+	webhooks     *hebao.WebhookService
+	publicURL    string
 	streams      context.Context // ended by StopStreams
 	stopStreams  context.CancelFunc
 
@@ -134,6 +148,10 @@ func NewServer(cfg Config) (*Server, error) {
 		transfers:    cfg.Transfers,
 		bank:         cfg.Bank,
 		hub:          cfg.Hub,
+		merchants:    cfg.Merchants,
+		orders:       cfg.Orders,
+		webhooks:     cfg.Webhooks,
+		publicURL:    strings.TrimRight(cfg.PublicURL, "/"),
 		mux:          http.NewServeMux(),
 	}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
@@ -209,6 +227,22 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/agent/wallets/{id}/freeze", s.asStaff(hebao.RoleAgent, s.agentFreeze))
 	s.handle("POST /v1/agent/wallets/{id}/unfreeze", s.asStaff(hebao.RoleAgent, s.agentUnfreeze))
 	s.handle("POST /v1/admin/wallets/{id}/tier", s.asStaff(hebao.RoleAdmin, s.adminSetTier))
+	s.handle("POST /v1/admin/merchants", s.asStaff(hebao.RoleAdmin, s.createMerchant))
+	s.handle("POST /v1/merchant/orders", s.asMerchant(s.createOrder))
+	s.handle("GET /v1/merchant/orders/{out_trade_no}", s.asMerchant(s.getOrder))
+	s.handle("POST /v1/merchant/orders/{out_trade_no}/close", s.asMerchant(s.closeOrder))
+	s.handle("GET /v1/merchant/balance", s.asMerchant(s.merchantBalance))
+	s.handle("GET /v1/merchant/webhook-deliveries", s.asMerchant(s.listDeliveries))
+	s.handle("POST /v1/merchant/webhook-deliveries/{id}/replay", s.asMerchant(s.replayDelivery))
+	s.handle("GET /v1/orders/{id}", s.asCustomer(s.getCustomerOrder))
+	s.handle("POST /v1/orders/{id}/pay", s.asCustomer(s.payOrder))
+	s.handle("POST /v1/merchant/refunds", s.asMerchant(s.createRefund))
+	s.handle("GET /v1/merchant/refunds/{out_refund_no}", s.asMerchant(s.getRefund))
+	s.handle("POST /v1/merchant/code-payments", s.asMerchant(s.codePayment))
+	s.handle("POST /v1/payment-codes", s.asCustomer(s.issuePaymentCode))
+	s.handle("POST /v1/payment-codes/confirm", s.asCustomer(s.confirmCodePayment))
+	s.handle("GET /v1/merchant/bills/{date}", s.asMerchant(s.merchantBill))
+	s.handle("GET /v1/qr/{file}", s.orderQR)
 }
 
 // handlerFunc is the shape of every handler: it writes a success itself and returns

@@ -113,3 +113,62 @@ func benchWorld(b *testing.B, backend string) (*world, []hebao.Registered) {
 	time.Sleep(10 * time.Millisecond)
 	return w, out
 }
+
+// BenchmarkOrderPay pays merchant orders from customers' balances through
+// OrderService.Pay — the work of POST /v1/orders/{id}/pay after decoding its JSON:
+// the idempotency key, the order, the payer's wallet, payment password and limits,
+// the ledger transfer, the payment in the customer's history, the order marked paid
+// and the outbox event. Each operation pays another order of one busy merchant, from
+// a random one of 2,000 tier-2 wallets:
+//
+//	go test ./sqldb -run '^$' -bench 'OrderPay/sqlite/callers=64' -benchtime 20000x -count 1
+func BenchmarkOrderPay(b *testing.B) {
+	for _, backend := range sqldbtest.Backends(b) {
+		b.Run(backend, func(parent *testing.B) {
+			for _, callers := range []int{1, 64} {
+				parent.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+					w, wallets := benchWorld(b, backend)
+					defer w.db.Close()
+					ctx := context.Background()
+					s := newShop(b, w, nil)
+					orders := make([]string, b.N)
+					for start := 0; start < b.N; start += 500 {
+						err := w.db.Transact(ctx, func(tx hebao.Tx) error {
+							now := tx.Now()
+							for i := start; i < min(start+500, b.N); i++ {
+								o := hebao.Order{ID: hebao.NewID("ord"), MerchantID: s.merchant.ID, OutTradeNo: fmt.Sprintf("BENCH-%08d", i),
+									Kind: hebao.OrderNative, Amount: 1, Subject: "bench", Status: hebao.OrderNotPaid,
+									CreatedAt: now, ExpiresAt: now.Add(time.Hour), UpdatedAt: now}
+								if err := tx.CreateOrder(ctx, o); err != nil {
+									return err
+								}
+								orders[i] = o.ID
+							}
+							return nil
+						})
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					b0, c0 := w.batches.Load(), w.closures.Load()
+					defer func() {
+						if n := w.batches.Load() - b0; n > 0 {
+							b.ReportMetric(float64(w.closures.Load()-c0)/float64(n), "closures/commit")
+						}
+					}()
+					var next atomic.Int64
+					parallel(b, callers, func(r *randSource) error {
+						payer := wallets[r.r.IntN(len(wallets))]
+						id := orders[next.Add(1)-1]
+						k := hebao.NewID("idem")
+						_, err := s.orders.Pay(ctx, hebao.PayRequest{CustomerID: payer.Customer.ID, DeviceID: "dev", OrderID: id,
+							Method: "balance", PaymentPassword: payPassword,
+							Key:   hebao.NewIdempotencyKey(payer.Customer.ID+" POST /v1/orders/pay", k, []byte(k)),
+							Reply: func(o hebao.Order, m hebao.Movement) (hebao.Reply, error) { return movementReply(m) }})
+						return err
+					})
+				})
+			}
+		})
+	}
+}

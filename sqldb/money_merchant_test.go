@@ -33,7 +33,7 @@ func newShop(t testing.TB, w *world, clock *fakeClock) *shop {
 	s.merchants = &hebao.MerchantService{Store: w.db, Keys: w.keys, Now: now}
 	s.codes = &hebao.PaymentCodeService{Store: w.db, Keys: w.keys, Now: now}
 	s.orders = &hebao.OrderService{Store: w.db, Passwords: w.passwords, OTP: anyCode{}, Now: now, Codes: s.codes,
-		CheckURL: func(context.Context, string) error { return nil }, PayURL: "https://pay.example/pay/"}
+		CheckURL: func(context.Context, string) error { return nil }}
 	nm, err := s.merchants.Create(context.Background(), hebao.Actor{Kind: hebao.ActorSystem, ID: "test"}, "Noodle Shop")
 	if err != nil {
 		t.Fatal(err)

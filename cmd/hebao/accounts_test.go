@@ -228,9 +228,22 @@ func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
 		t.Errorf("dev.json has mode %04o, want 0600", fi.Mode().Perm())
 	}
 	raw, _ := os.ReadFile(devPath)
-	var creds map[string]struct{ Username, Password string }
-	if err := json.Unmarshal(raw, &creds); err != nil || creds["admin"].Password == "" || creds["agent"].Password == "" || len(creds) != 2 {
+	var creds map[string]struct {
+		Username, Password, ID string
+		APIKey                 string `json:"api_key"`
+		WebhookSecret          string `json:"webhook_secret"`
+	}
+	if err := json.Unmarshal(raw, &creds); err != nil || creds["admin"].Password == "" || creds["agent"].Password == "" || len(creds) != 3 {
 		t.Fatalf("dev.json %s: %v", raw, err)
+	}
+	// The demo merchant's key opens the merchant API.
+	var bal struct {
+		MerchantID string `json:"merchant_id"`
+		Name       string
+	}
+	c.call("GET", "/v1/merchant/balance", creds["merchant"].APIKey, "", 200, &bal)
+	if bal.MerchantID != creds["merchant"].ID || bal.Name != "Hebao Demo Shop" || !strings.HasPrefix(creds["merchant"].WebhookSecret, "whsec_") {
+		t.Errorf("the demo merchant: dev.json %s, balance answer %+v", raw, bal)
 	}
 	staffToken := func(who string) string {
 		var out struct{ Token, Role string }
@@ -246,8 +259,8 @@ func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
 		Accounts int64 `json:"accounts"`
 	}
 	c.call("GET", "/v1/admin/ledger/verify", admin, "", 200, &report)
-	if !report.OK || report.Accounts != 6 {
-		t.Errorf("verify: %+v, want ok with the two wallets' 3 accounts each", report)
+	if !report.OK || report.Accounts != 7 {
+		t.Errorf("verify: %+v, want ok with the two wallets' 3 accounts each and the demo merchant's", report)
 	}
 	var audit struct {
 		Items []struct {

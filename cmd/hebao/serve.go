@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	hebaohttp "github.com/hebaopay/hebao/http"
 	"github.com/hebaopay/hebao/notify"
 	"github.com/hebaopay/hebao/sandbox"
+	"github.com/hebaopay/hebao/webhook"
 )
 
 // shutdownTimeout is how long requests in flight get to finish after a stop signal.
@@ -36,6 +38,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		minVersion string
 		cardKeys   string
 		bankWait   time.Duration
+		publicURL  string
 	)
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 	f.register(flags, m.Getenv)
@@ -43,6 +46,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	flags.BoolVar(&dev, "dev", false, "development mode: never with real money")
 	flags.StringVar(&minVersion, "min-client-version", m.Getenv("HEBAO_MIN_CLIENT_VERSION"), "answer 426 to clients whose X-Client-Version is older")
 	flags.StringVar(&cardKeys, "card-key-file", m.Getenv("HEBAO_CARD_KEY_FILE"), cardKeyFlagHelp)
+	flags.StringVar(&publicURL, "public-url", m.Getenv("HEBAO_PUBLIC_URL"), "where customers and shops reach this server (orders' QR codes link to it); default http:// and --addr")
 	flags.DurationVar(&bankWait, "bank-timeout", hebao.DefaultBankTimeout, "how long the bank has to answer a top-up or withdrawal before it is cancelled and fails with bank_timeout")
 	sf.register(flags, m.Getenv)
 	ff.register(flags, m.Getenv)
@@ -100,6 +104,18 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Passwords: payPasswords, OTP: otp, Timeout: bankWait, Log: log, Committed: dispatcher.Wake}
 	transfers := &hebao.TransferService{Store: db, Tiers: hebao.DefaultTierLimits(), Passwords: payPasswords, OTP: otp,
 		Committed: dispatcher.Wake}
+	// Webhooks: https to public addresses only; --dev also allows http and loopback,
+	// so that a shop on the same machine can be tried (SPEC §8).
+	policy := webhook.Policy{AllowHTTP: dev, AllowLoopback: dev}
+	merchants := &hebao.MerchantService{Store: db, Keys: keyring}
+	sender := &webhook.Sender{Store: db, Secret: merchants.WebhookSecretOf, Policy: policy, Log: log}
+	if publicURL == "" {
+		publicURL = defaultPublicURL(addr)
+	}
+	orders := &hebao.OrderService{Store: db, Tiers: hebao.DefaultTierLimits(), Passwords: payPasswords, OTP: otp,
+		CheckURL:  policy.CheckURL,
+		Codes:     &hebao.PaymentCodeService{Store: db, Keys: keyring},
+		Committed: func() { dispatcher.Wake(); sender.Wake() }}
 	cfg := hebaohttp.Config{
 		Store:            db,
 		Logger:           log,
@@ -120,10 +136,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Transfers:        transfers,
 		Bank:             bankService,
 		Hub:              hub,
+		Merchants:        merchants,
+		Orders:           orders,
+		Webhooks:         &hebao.WebhookService{Store: db, Committed: sender.Wake},
+		PublicURL:        publicURL,
 	}
 	var devCredentials string // dev.json, under --dev
 	if dev {
-		if devCredentials, err = seedDev(ctx, staff, f.dataDir); err != nil {
+		if devCredentials, err = seedDev(ctx, staff, merchants, f.dataDir); err != nil {
 			return err
 		}
 	}
@@ -156,6 +176,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		workers.Wait() // before the deferred bank.Close and db.Close
 	}()
 	workers.Go(func() { bankService.Run(work, 10*time.Second) })
+	workers.Go(func() {
+		orders.RunExpiry(work, 10*time.Second, func(err error) { log.Error("closing expired orders", "err", err) })
+	})
+	workers.Go(func() { sender.Run(work) })
 	workers.Go(func() {
 		if err := dispatcher.Run(work); err != nil {
 			log.Error("notification dispatcher stopped", "err", err)
@@ -219,7 +243,7 @@ func (m *Main) greet(addr string, f storeFlags, g greeting, sms smsSetup) {
 	fmt.Fprintf(w, "  face check       %s\n", g.face)
 	fmt.Fprintf(w, "  bank             %s: every top-up and withdrawal moves test money; cards ending 0002, 0051, 0119, 0259 fail on purpose (docs/money.md)\n", g.bank)
 	if g.devCredentials != "" {
-		fmt.Fprintf(w, "  dev credentials  %s (the seeded admin and agent; sign in with POST %s/v1/staff/sessions)\n", g.devCredentials, base)
+		fmt.Fprintf(w, "  dev credentials  %s (the seeded admin and agent — sign in with POST %s/v1/staff/sessions — and the demo merchant's API key for %s/v1/merchant/…)\n", g.devCredentials, base, base)
 		fmt.Fprintf(w, "\nDevelopment mode is on: for trying Hebao out, never for real money.\n")
 	}
 	fmt.Fprintf(w, "\nPress Ctrl+C to stop.\n")
@@ -244,4 +268,17 @@ func newLogger(w io.Writer, dev bool) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
 	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// defaultPublicURL is http:// and the listening address, with a name a browser on
+// this machine can open when the address leaves the host out or is a wildcard.
+func defaultPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

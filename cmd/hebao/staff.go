@@ -97,15 +97,24 @@ type devCredential struct {
 
 // devFile is <data-dir>/dev.json: every credential --dev seeded (SPEC §13).
 type devFile struct {
-	Admin *devCredential `json:"admin,omitempty"`
-	Agent *devCredential `json:"agent,omitempty"`
+	Admin    *devCredential `json:"admin,omitempty"`
+	Agent    *devCredential `json:"agent,omitempty"`
+	Merchant *devMerchant   `json:"merchant,omitempty"`
+}
+
+// devMerchant is the seeded demo merchant in dev.json.
+type devMerchant struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	APIKey        string `json:"api_key"`
+	WebhookSecret string `json:"webhook_secret"`
 }
 
 // seedDev makes sure there is an admin and an agent for development mode, each with
 // a random password, and writes their credentials to <dir>/dev.json (mode 0600). An
 // account that exists already is left alone, and its entry in dev.json kept.
 // It returns the file's path.
-func seedDev(ctx context.Context, staff *hebao.StaffService, dir string) (string, error) {
+func seedDev(ctx context.Context, staff *hebao.StaffService, merchants *hebao.MerchantService, dir string) (string, error) {
 	path := filepath.Join(dir, "dev.json")
 	var file devFile
 	switch b, err := os.ReadFile(path); {
@@ -131,6 +140,14 @@ func seedDev(ctx context.Context, staff *hebao.StaffService, dir string) (string
 			return "", fmt.Errorf("dev seed: %w", err)
 		}
 	}
+	// The demo merchant: made once, and again only if the database lost it.
+	if file.Merchant == nil || !merchantExists(ctx, merchants, file.Merchant.APIKey) {
+		nm, err := merchants.Create(ctx, by, "Hebao Demo Shop")
+		if err != nil {
+			return "", fmt.Errorf("dev seed: %w", err)
+		}
+		file.Merchant = &devMerchant{ID: nm.Merchant.ID, Name: nm.Merchant.Name, APIKey: nm.APIKey, WebhookSecret: nm.WebhookSecret}
+	}
 	b, err := json.MarshalIndent(file, "", "  ")
 	if err != nil {
 		return "", err
@@ -139,6 +156,11 @@ func seedDev(ctx context.Context, staff *hebao.StaffService, dir string) (string
 		return "", fmt.Errorf("dev seed: %w", err)
 	}
 	return path, nil
+}
+
+func merchantExists(ctx context.Context, merchants *hebao.MerchantService, apiKey string) bool {
+	_, err := merchants.Authenticate(ctx, apiKey)
+	return err == nil
 }
 
 // randomPassword returns 144 random bits as 24 characters of base64url.
