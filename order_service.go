@@ -362,20 +362,26 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 	if r.OTP != "" && !validOTPCode(r.OTP) {
 		return Reply{}, Errorf(CodeInvalidRequest, "otp must be the %d-digit code sent by SMS", otpDigits)
 	}
-	var amount int64
-	if err := s.Store.View(ctx, func(tx Tx) error {
-		o, err := tx.OrderByID(ctx, r.OrderID)
-		amount = o.Amount
-		return err
-	}); err != nil {
-		if ErrorCode(err) == CodeNotFound {
-			err = Errorf(CodeNotFound, "no such order")
+	// A step_up code that came with the request is checked before the transaction,
+	// against the order's amount; without one, the transaction itself says whether
+	// one was needed.
+	var pass *OTPPass
+	if r.OTP != "" {
+		var amount int64
+		if err := s.Store.View(ctx, func(tx Tx) error {
+			o, err := tx.OrderByID(ctx, r.OrderID)
+			amount = o.Amount
+			return err
+		}); err != nil {
+			if ErrorCode(err) == CodeNotFound {
+				err = Errorf(CodeNotFound, "no such order")
+			}
+			return Reply{}, err
 		}
-		return Reply{}, err
-	}
-	pass, err := stepUp(ctx, s.Store, s.OTP, s.Now, r.CustomerID, r.DeviceID, amount, r.OTP)
-	if err != nil {
-		return Reply{}, err
+		var err error
+		if pass, err = stepUp(ctx, s.Store, s.OTP, s.Now, r.CustomerID, r.DeviceID, amount, r.OTP); err != nil {
+			return Reply{}, err
+		}
 	}
 	tiers := s.Tiers.orDefault()
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
@@ -389,6 +395,11 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 		}
 		if err := payable(o, now); err != nil {
 			return Reply{}, err
+		}
+		if pass == nil {
+			if err := stepUpNeeded(ctx, tx, s.Now, r.CustomerID, r.DeviceID, o.Amount); err != nil {
+				return Reply{}, err
+			}
 		}
 		who, err := tx.Payer(ctx, r.CustomerID)
 		if err != nil {

@@ -173,6 +173,26 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 	return reply, nil
 }
 
+// stepUpNeeded reports, inside a transaction, whether a payment of amount by the
+// customer from deviceID needs a step_up code (SPEC §6): the same rule as stepUp,
+// for payments whose amount is only known once the transaction has read it, and
+// that came without a code (so that the common payment makes no read beforehand).
+// Errors: step_up_required when one is needed.
+func stepUpNeeded(ctx context.Context, tx Tx, clock func() time.Time, customerID, deviceID string, amount int64) error {
+	if amount <= StepUpAmount {
+		return nil
+	}
+	d, err := tx.Device(ctx, customerID, deviceID)
+	switch {
+	case ErrorCode(err) == CodeNotFound:
+	case err != nil:
+		return err
+	case nowIn(clock, tx).Sub(d.FirstSeenAt) >= StepUpDeviceAge:
+		return nil
+	}
+	return Errorf(CodeStepUpRequired, "a payment above %s from a device first used within 24 hours needs an SMS code: ask for a step_up code and send it as otp", yuan(StepUpAmount))
+}
+
 // stepUp checks the step_up SMS code when a payment needs one (SPEC §6): above
 // StepUpAmount from a device first seen within StepUpDeviceAge (or never seen). It
 // returns nil when none is needed; the code is spent in the payment's transaction.

@@ -101,8 +101,15 @@ type writes struct {
 	events    []hebao.Event
 	movements []hebao.Movement
 	usage     []hebao.Usage // ascending wallet id
+	orders    []orderWrite  // ascending id
 
 	newBalances map[hebao.AccountID]int64 // filled by flush
+}
+
+// orderWrite is an order changed in the batch: o over the row, if the row is still
+// as loaded (else another process changed it meanwhile, and the batch is run again).
+type orderWrite struct {
+	o, loaded hebao.Order
 }
 
 // errRetry marks a batch that lost a race with another process (a key claimed or a

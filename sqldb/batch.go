@@ -191,17 +191,18 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 		return nil, nil, err
 	}
 	b := &batchState{
-		head:     head,
-		ctx:      ctx,
-		w:        w,
-		now:      db.now().UTC().Truncate(time.Microsecond),
-		accounts: map[hebao.AccountID]*lockedAccount{},
-		cache:    db.cache,
-		rows:     db.rows,
-		lockAll:  lockAll,
-		replies:  map[replyKey]int{},
-		ids:      map[string]bool{},
-		usage:    map[string]*usageState{},
+		head:      head,
+		ctx:       ctx,
+		w:         w,
+		now:       db.now().UTC().Truncate(time.Microsecond),
+		accounts:  map[hebao.AccountID]*lockedAccount{},
+		cache:     db.cache,
+		rows:      db.rows,
+		merchants: &db.merchants,
+		lockAll:   lockAll,
+		replies:   map[replyKey]int{},
+		ids:       map[string]bool{},
+		usage:     map[string]*usageState{},
 	}
 	v, ok, err := w.dataVersion(ctx)
 	if err != nil {
@@ -282,7 +283,11 @@ func (b *batchState) flush(key []byte) (map[hebao.AccountID]int64, error) {
 		}
 	}
 	slices.SortFunc(w.usage, func(x, y hebao.Usage) int { return cmp.Compare(x.WalletID, y.WalletID) })
-	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 && len(w.movements) == 0 && len(w.usage) == 0 {
+	for _, o := range b.orders {
+		w.orders = append(w.orders, orderWrite{o: o.o, loaded: o.loaded})
+	}
+	slices.SortFunc(w.orders, func(x, y orderWrite) int { return cmp.Compare(x.o.ID, y.o.ID) })
+	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 && len(w.movements) == 0 && len(w.usage) == 0 && len(w.orders) == 0 {
 		return nil, nil
 	}
 	if len(b.transfers) > 0 {

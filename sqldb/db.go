@@ -62,6 +62,9 @@ type DB struct {
 	now     func() time.Time
 	cache   *accountCache // the committer's; see cache.go
 	rows    *rowCache     // the committer's; see cache.go
+	// merchants are shared by the committer and Views: a committed merchant row
+	// never changes.
+	merchants merchantCache
 }
 
 var (
@@ -196,15 +199,16 @@ func (db *DB) View(ctx context.Context, fn func(hebao.Tx) error) error {
 	}
 	defer w.rollback()
 	b := &batchState{
-		ctx:      ctx,
-		w:        w,
-		now:      db.now().UTC().Truncate(time.Microsecond),
-		accounts: map[hebao.AccountID]*lockedAccount{},
-		cache:    newAccountCache(0),
-		rows:     newRowCache(0),
-		replies:  map[replyKey]int{},
-		ids:      map[string]bool{},
-		readOnly: true,
+		ctx:       ctx,
+		w:         w,
+		now:       db.now().UTC().Truncate(time.Microsecond),
+		accounts:  map[hebao.AccountID]*lockedAccount{},
+		cache:     newAccountCache(0),
+		rows:      newRowCache(0),
+		merchants: &db.merchants,
+		replies:   map[replyKey]int{},
+		ids:       map[string]bool{},
+		readOnly:  true,
 	}
 	t := b.open()
 	err = runClosure(fn, t)

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hebaopay/hebao"
@@ -56,9 +57,37 @@ func (t *tx) MerchantByKey(_ context.Context, hash [32]byte) (hebao.Merchant, er
 	return t.merchant(merchantByKey, hash[:])
 }
 
-// MerchantByID implements hebao.Tx.
+// MerchantByID implements hebao.Tx. Merchants committed before the batch began are
+// kept in memory: their rows never change, and every payment reads its merchant.
 func (t *tx) MerchantByID(_ context.Context, id string) (hebao.Merchant, error) {
-	return t.merchant(merchantByID, id)
+	if m, ok := t.b.merchants.get(id); ok {
+		return m, nil
+	}
+	m, err := t.merchant(merchantByID, id)
+	if err == nil && m.CreatedAt.Before(t.b.now) {
+		t.b.merchants.put(m)
+	}
+	return m, err
+}
+
+// merchantCache holds committed merchants by id.
+type merchantCache struct{ m sync.Map }
+
+func (c *merchantCache) get(id string) (hebao.Merchant, bool) {
+	if c == nil {
+		return hebao.Merchant{}, false
+	}
+	v, ok := c.m.Load(id)
+	if !ok {
+		return hebao.Merchant{}, false
+	}
+	return v.(hebao.Merchant), true
+}
+
+func (c *merchantCache) put(m hebao.Merchant) {
+	if c != nil {
+		c.m.Store(m.ID, m)
+	}
 }
 
 func (t *tx) merchant(q string, arg any) (hebao.Merchant, error) {
@@ -115,11 +144,21 @@ func fromMicros(v int64) time.Time {
 
 // OrderByOutTradeNo implements hebao.Tx.
 func (t *tx) OrderByOutTradeNo(_ context.Context, merchantID, outTradeNo string) (hebao.Order, error) {
-	return t.order(orderByNo, merchantID, outTradeNo)
+	o, err := t.order(orderByNo, merchantID, outTradeNo)
+	if st, ok := t.b.orders[o.ID]; ok && err == nil {
+		return st.o, nil // changed earlier in this batch
+	}
+	return o, err
 }
 
 // OrderByID implements hebao.Tx.
 func (t *tx) OrderByID(_ context.Context, id string) (hebao.Order, error) {
+	if st, ok := t.b.orders[id]; ok {
+		if err := t.check(); err != nil {
+			return hebao.Order{}, err
+		}
+		return st.o, nil
+	}
 	return t.order(orderByID, id)
 }
 
@@ -156,15 +195,56 @@ func scanOrder(r scanner) (hebao.Order, error) {
 	return o, nil
 }
 
-// UpdateOrder implements hebao.Tx.
+// UpdateOrder implements hebao.Tx. The change is buffered like a movement: later
+// reads in the batch see it, and the flush writes it with a guard that the row is
+// still as the batch loaded it (or the batch runs again), so a payment needs no
+// savepoint and no statement of its own.
 func (t *tx) UpdateOrder(_ context.Context, o, prev hebao.Order) (bool, error) {
-	n, err := t.execOwn(orderUpdate, o.ID, string(prev.Status), string(o.Status), o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID,
-		o.Refunded, int64(o.Refunds), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro(),
-		prev.Refunded, int64(prev.Refunds))
-	if err != nil {
-		return false, t.retryable(fmt.Errorf("update order: %w", err))
+	if err := t.checkWrite(); err != nil {
+		return false, err
 	}
-	return n == 1, nil
+	st, ok := t.b.orders[o.ID]
+	if !ok {
+		cur, err := t.order(orderByID, o.ID)
+		if hebao.ErrorCode(err) == hebao.CodeNotFound {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		st = &orderState{o: cur, loaded: cur}
+	}
+	if st.o.Status != prev.Status || st.o.Refunded != prev.Refunded || st.o.Refunds != prev.Refunds {
+		return false, nil
+	}
+	if t.undoOrders == nil {
+		t.undoOrders = map[string]*orderState{}
+	}
+	if _, seen := t.undoOrders[o.ID]; !seen {
+		if ok {
+			before := *st
+			t.undoOrders[o.ID] = &before
+		} else {
+			t.undoOrders[o.ID] = nil
+		}
+	}
+	next := &orderState{o: st.o, loaded: st.loaded}
+	// Only what may change after creation.
+	next.o.Status, next.o.CustomerID, next.o.WalletID, next.o.Method, next.o.CardID, next.o.MovementID = o.Status, o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID
+	next.o.Refunded, next.o.Refunds, next.o.ExpiresAt, next.o.PaidAt, next.o.ClosedAt, next.o.UpdatedAt = o.Refunded, o.Refunds, o.ExpiresAt, o.PaidAt, o.ClosedAt, o.UpdatedAt
+	if t.b.orders == nil {
+		t.b.orders = map[string]*orderState{}
+	}
+	t.b.orders[o.ID] = next
+	return true, nil
+}
+
+// orderWriteArgs are orderUpdate's arguments for w.
+func orderWriteArgs(w orderWrite) []any {
+	o, prev := w.o, w.loaded
+	return []any{o.ID, string(prev.Status), string(o.Status), o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID,
+		o.Refunded, int64(o.Refunds), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro(),
+		prev.Refunded, int64(prev.Refunds)}
 }
 
 // OpenOrdersExpiring implements hebao.Tx.

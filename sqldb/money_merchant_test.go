@@ -158,6 +158,24 @@ func TestMerchantOrders(t *testing.T) {
 			t.Errorf("expiry job ran again and closed %d", n)
 		}
 
+		// Above ¥5,000 from a device first seen today, a payment needs a step_up code.
+		rich := s.customer("13800000102", 1, 1_000_000)
+		big := s.order("T20261126-0004", 600_000, "")
+		if _, err := s.pay(rich, big.ID, "k5"); hebao.ErrorCode(err) != hebao.CodeStepUpRequired {
+			t.Errorf("a large payment from a new device: %v, want step_up_required", err)
+		}
+		if _, err := s.orders.Pay(ctx, hebao.PayRequest{CustomerID: rich.Customer.ID, DeviceID: "dev-" + rich.Customer.Phone, OrderID: big.ID,
+			Method: "balance", PaymentPassword: payPassword, OTP: "123456",
+			Key: hebao.NewIdempotencyKey(rich.Customer.ID+" pay", "k6", []byte(big.ID)),
+			Reply: func(o hebao.Order, m hebao.Movement) (hebao.Reply, error) {
+				return hebao.Reply{Status: 201, Body: []byte("{}")}, nil
+			}}); err != nil {
+			t.Errorf("the same with a code: %v", err)
+		}
+		if got := s.balance(rich.Wallet.Account); got != 400_000 {
+			t.Errorf("after the large payment %d, want 400000", got)
+		}
+
 		// Webhooks owed: the payment and the merchant's close (the expired order
 		// gave no notify_url).
 		var types []string

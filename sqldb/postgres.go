@@ -345,6 +345,15 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 	for _, u := range w.usage {
 		queue(nil, usageUpsert, usageArgs(u)...)
 	}
+	for _, ow := range w.orders {
+		id := ow.o.ID
+		queue(func(n int64) error {
+			if n != 1 {
+				return fmt.Errorf("%w: order %s changed meanwhile", errRetry, id)
+			}
+			return nil
+		}, orderUpdate, orderWriteArgs(ow)...)
+	}
 	if n := len(w.replies); n > 0 {
 		scopes, keys, hashes, bodies := make([]string, n), make([]string, n), make([][]byte, n), make([][]byte, n)
 		statuses, created := make([]int32, n), make([]int64, n)

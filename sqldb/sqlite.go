@@ -180,7 +180,7 @@ var sqliteHot = []string{
 	walletByCustomer, walletByID, customerByID, customerByPhone, deviceByID,
 	payPasswordByWallet, payPasswordUpsert, cardsByCustomer, sessionByToken, sessionTouch,
 	movementInsert, movementByID, sqliteMovementsNewest, sqliteMovementsByWallet, movementFinish,
-	usageRead, usageUpsert, accountByOwner, payerQuery, payeeByID, payeeByPhone,
+	usageRead, usageUpsert, orderUpdate, orderByID, orderByNo, merchantByID, accountByOwner, payerQuery, payeeByID, payeeByPhone,
 	notificationInsert, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
 }
 
@@ -589,6 +589,15 @@ func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
 	for _, u := range w.usage {
 		if _, err := t.exec(ctx, usageUpsert, usageArgs(u)...); err != nil {
 			return err
+		}
+	}
+	for _, ow := range w.orders {
+		n, err := t.exec(ctx, orderUpdate, orderWriteArgs(ow)...)
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return fmt.Errorf("%w: order %s changed meanwhile", errRetry, ow.o.ID)
 		}
 	}
 	if len(w.events) > 0 {

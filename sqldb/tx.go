@@ -39,6 +39,16 @@ type batchState struct {
 	rows      *rowCache
 	rowsOK    bool
 	rowsDirty bool
+	// orders are the orders a closure of the batch changed, written at the flush
+	// with a guard that they are still as loaded; merchants is the committer's cache
+	// of merchants (their rows never change once committed).
+	orders    map[string]*orderState
+	merchants *merchantCache
+}
+
+type orderState struct {
+	o      hebao.Order // as the batch has it now
+	loaded hebao.Order // as the database had it
 }
 
 type usageState struct {
@@ -62,16 +72,17 @@ type replyKey struct{ scope, key string }
 // tx is the hebao.Tx of one closure. It remembers how to undo its effects on the
 // batch so that a failing closure leaves no trace while the others commit.
 type tx struct {
-	b         *batchState
-	inSP      bool // a savepoint guards this closure's direct writes
-	closed    bool
-	deferred  bool
-	undo      map[hebao.AccountID]*lockedAccount // state before this closure; nil = not loaded
-	undoUsage map[string]*usageState             // the same for limit counters
-	nTransfer int
-	nReplies  int
-	nEvents   int
-	nMoves    int
+	b          *batchState
+	inSP       bool // a savepoint guards this closure's direct writes
+	closed     bool
+	deferred   bool
+	undo       map[hebao.AccountID]*lockedAccount // state before this closure; nil = not loaded
+	undoUsage  map[string]*usageState             // the same for limit counters
+	undoOrders map[string]*orderState             // the same for orders
+	nTransfer  int
+	nReplies   int
+	nEvents    int
+	nMoves     int
 }
 
 var _ hebao.Tx = (*tx)(nil)
@@ -111,6 +122,13 @@ func (t *tx) abort() error {
 	}
 	for _, r := range b.replyRows[t.nReplies:] {
 		delete(b.replies, replyKey{r.scope, r.key})
+	}
+	for id, prev := range t.undoOrders {
+		if prev == nil {
+			delete(b.orders, id)
+		} else {
+			b.orders[id] = prev
+		}
 	}
 	for id, prev := range t.undoUsage {
 		if prev == nil {
