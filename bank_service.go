@@ -410,8 +410,9 @@ func (s *BankService) record(ctx context.Context, m Movement, out BankOutcome) e
 	transitKey := systemKey{AccountWithdrawalsInTransit, ""}
 	clearingKey := systemKey{AccountBankClearing, m.BankCode}
 	finished := false
+	var next *Movement // the next card's top-up, for an auto top-up that failed
 	err := s.Store.Transact(ctx, func(tx Tx) error {
-		finished = false
+		finished, next = false, nil
 		now := nowIn(s.Now, tx)
 		ok, err := tx.FinishMovement(ctx, m.WalletID, m.ID, status, code, now)
 		if err != nil || !ok {
@@ -479,6 +480,11 @@ func (s *BankService) record(ctx context.Context, m Movement, out BankOutcome) e
 		if err := emitMovement(ctx, tx, m, balance); err != nil {
 			return err
 		}
+		if m.Kind == MovementTopup {
+			if next, err = s.afterTopup(ctx, tx, m, status, w, now); err != nil {
+				return err
+			}
+		}
 		finished = true
 		return nil
 	})
@@ -488,6 +494,9 @@ func (s *BankService) record(ctx context.Context, m Movement, out BankOutcome) e
 	if finished {
 		s.remember(ctx, transitKey, clearingKey)
 		s.committed()
+	}
+	if next != nil {
+		s.start(*next)
 	}
 	return nil
 }

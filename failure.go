@@ -13,6 +13,10 @@ type Failure struct {
 // FailurePending is the code Explain takes for an operation still pending at the bank.
 const FailurePending = "pending"
 
+// FailureAwaitingConfirmation is the code Explain takes for a till's payment waiting
+// for the customer to confirm it in the app.
+const FailureAwaitingConfirmation = "awaiting_confirmation"
+
 // unknownFailure is what Explain says for a code it does not know.
 var unknownFailure = Failure{
 	Explanation: "Something went wrong with this operation and we could not tell exactly what.",
@@ -22,6 +26,10 @@ var unknownFailure = Failure{
 // failures holds the explanation of every public error code (Codes) and of a pending
 // operation. A test keeps it complete.
 var failures = map[string]Failure{
+	FailureAwaitingConfirmation: {
+		Explanation: "A till is waiting for you to confirm this payment with your payment password. Nothing has been taken yet, and nothing will be if you do not confirm within 60 seconds.",
+		NextStep:    "Confirm it in the app if you are paying at a till now; otherwise ignore it and it closes by itself.",
+	},
 	FailurePending: {
 		Explanation: "The bank has not answered yet. Your money is safe: a top-up is credited to your wallet only once, and for a withdrawal the amount is held and given back to your wallet if the bank declines.",
 		NextStep:    "There is no need to try again; the result usually arrives within a few minutes and we will notify you.",

@@ -21,27 +21,37 @@ func (t TierLimits) orDefault() TierLimits {
 // and yearly limits, and stores the new counters.
 // Errors: limit_exceeded, saying which limit and when it resets.
 func chargeOutgoing(ctx context.Context, tx Tx, w Wallet, l Limits, amount int64, now time.Time) error {
-	if l.SinglePayment != Unlimited && amount > l.SinglePayment {
-		return Errorf(CodeLimitExceeded, "a single payment from a tier %d wallet is at most %s; verify more of your identity to raise it",
-			w.Tier, yuan(l.SinglePayment))
-	}
-	u, err := tx.Usage(ctx, w.ID)
+	u, err := checkOutgoing(ctx, tx, w, l, amount, now)
 	if err != nil {
 		return err
-	}
-	u = u.at(now)
-	if l.DailyPayments != Unlimited && u.DayTotal+amount > l.DailyPayments {
-		return Errorf(CodeLimitExceeded, "this would pass your daily limit of %s: %s has left your wallet today, so at most %s more can; the limit resets at midnight Beijing time (UTC+8)",
-			yuan(l.DailyPayments), yuan(u.DayTotal), yuan(max(0, l.DailyPayments-u.DayTotal)))
-	}
-	if l.YearlyPayments != Unlimited && u.YearTotal+amount > l.YearlyPayments {
-		return Errorf(CodeLimitExceeded, "this would pass your yearly limit of %s: %s has left your wallet this year, so at most %s more can; the limit resets on 1 January (Beijing time)",
-			yuan(l.YearlyPayments), yuan(u.YearTotal), yuan(max(0, l.YearlyPayments-u.YearTotal)))
 	}
 	u.WalletID = w.ID
 	u.DayTotal += amount
 	u.YearTotal += amount
 	return tx.SaveUsage(ctx, u)
+}
+
+// checkOutgoing is chargeOutgoing without the counting: the wallet's counters as of
+// now, if amount may leave it.
+func checkOutgoing(ctx context.Context, tx Tx, w Wallet, l Limits, amount int64, now time.Time) (Usage, error) {
+	if l.SinglePayment != Unlimited && amount > l.SinglePayment {
+		return Usage{}, Errorf(CodeLimitExceeded, "a single payment from a tier %d wallet is at most %s; verify more of your identity to raise it",
+			w.Tier, yuan(l.SinglePayment))
+	}
+	u, err := tx.Usage(ctx, w.ID)
+	if err != nil {
+		return Usage{}, err
+	}
+	u = u.at(now)
+	if l.DailyPayments != Unlimited && u.DayTotal+amount > l.DailyPayments {
+		return Usage{}, Errorf(CodeLimitExceeded, "this would pass your daily limit of %s: %s has left your wallet today, so at most %s more can; the limit resets at midnight Beijing time (UTC+8)",
+			yuan(l.DailyPayments), yuan(u.DayTotal), yuan(max(0, l.DailyPayments-u.DayTotal)))
+	}
+	if l.YearlyPayments != Unlimited && u.YearTotal+amount > l.YearlyPayments {
+		return Usage{}, Errorf(CodeLimitExceeded, "this would pass your yearly limit of %s: %s has left your wallet this year, so at most %s more can; the limit resets on 1 January (Beijing time)",
+			yuan(l.YearlyPayments), yuan(u.YearTotal), yuan(max(0, l.YearlyPayments-u.YearTotal)))
+	}
+	return u, nil
 }
 
 // unchargeOutgoing gives back amount counted at countedAt (a withdrawal the bank

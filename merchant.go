@@ -139,6 +139,16 @@ type Refund struct {
 	CreatedAt   time.Time
 }
 
+// OrderTopup links a top-up to the order it was made to pay: paying by card is a
+// top-up of the amount; auto top-up tops up the shortfall (Auto), trying the
+// customer's cards in their order.
+type OrderTopup struct {
+	MovementID string
+	OrderID    string
+	Auto       bool
+	CreatedAt  time.Time
+}
+
 // The webhook event types (SPEC §8).
 const (
 	EventOrderPaid       = "order.paid"
@@ -178,6 +188,12 @@ type MerchantTx interface {
 	// RefundByOutRefundNo returns the merchant's refund with this number; not_found if
 	// none.
 	RefundByOutRefundNo(ctx context.Context, merchantID, outRefundNo string) (Refund, error)
+
+	// CreateOrderTopup stores the link of a top-up to an order.
+	CreateOrderTopup(ctx context.Context, t OrderTopup) error
+	// OrderTopup returns the link of the top-up movement with this id; not_found if
+	// it was made for no order.
+	OrderTopup(ctx context.Context, movementID string) (OrderTopup, error)
 
 	// CreateDelivery stores a new webhook delivery.
 	CreateDelivery(ctx context.Context, d WebhookDelivery) error

@@ -29,6 +29,9 @@ type OrderService struct {
 	PayURL string
 	// Codes takes the payment codes tills read; nil refuses code payments.
 	Codes *PaymentCodeService
+	// Bank tops up from a card to pay by card or to top up a shortfall; nil refuses
+	// card payments and makes no auto top-up.
+	Bank *BankService
 	// Now is the clock; nil uses each transaction's time.
 	Now func() time.Time
 	// Committed, if set, is called after each change that wrote an event or a
@@ -292,8 +295,10 @@ func (o Order) MerchantView() MerchantOrder {
 type CustomerOrder struct {
 	Order    Order
 	Merchant Merchant
-	// Yours says the customer asking paid it.
-	Yours bool
+	// Yours says the customer asking paid it; Theirs that it is that customer's
+	// (paid by them, or a till's order waiting for them), so its movement is theirs.
+	Yours  bool
+	Theirs bool
 }
 
 // ForCustomer returns the order with this id as a customer sees it before paying: any
@@ -318,7 +323,8 @@ func (s *OrderService) ForCustomer(ctx context.Context, customerID, orderID stri
 		if err != nil {
 			return err
 		}
-		out = CustomerOrder{Order: o, Merchant: m, Yours: o.CustomerID == customerID && o.CustomerID != ""}
+		out = CustomerOrder{Order: o, Merchant: m, Yours: o.CustomerID == customerID && o.CustomerID != "" && o.Status.Paid(),
+			Theirs: o.CustomerID == customerID && o.CustomerID != ""}
 		return nil
 	})
 	if ErrorCode(err) == CodeNotFound {
@@ -332,7 +338,8 @@ type PayRequest struct {
 	CustomerID      string
 	DeviceID        string
 	OrderID         string
-	Method          string // "balance"
+	Method          string // "balance" or "card"
+	CardID          string // for "card": one of the customer's cards
 	PaymentPassword string
 	OTP             string
 	Key             IdempotencyKey
@@ -355,7 +362,12 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 	switch r.Method {
 	case "balance":
 	case "card":
-		return Reply{}, Errorf(CodeInvalidRequest, "paying an order by card is not available yet: top up, then pay by balance")
+		if r.CardID == "" {
+			return Reply{}, Errorf(CodeInvalidRequest, "paying by card needs card_id: one of your bound cards")
+		}
+		if s.Bank == nil {
+			return Reply{}, Errorf(CodeUnavailable, "paying by card is not available on this server")
+		}
 	default:
 		return Reply{}, Errorf(CodeInvalidRequest, "method must be balance or card")
 	}
@@ -384,7 +396,9 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 		}
 	}
 	tiers := s.Tiers.orDefault()
+	var topup *Movement // started at the bank once the transaction commits
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
+		topup = nil
 		now := nowIn(s.Now, tx)
 		o, err := tx.OrderByID(ctx, r.OrderID)
 		if ErrorCode(err) == CodeNotFound || (err == nil && o.Kind != OrderNative) {
@@ -416,13 +430,22 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 		if err != nil {
 			return Reply{}, err
 		}
-		if err := chargeOutgoing(ctx, tx, payer, limits, o.Amount, now); err != nil {
-			return Reply{}, err
-		}
 		if pass != nil {
 			if err := s.OTP.Use(ctx, tx, *pass); err != nil {
 				return Reply{}, err
 			}
+		}
+		// By card, or by balance with auto top-up of a shortfall: a top-up first, and
+		// the payment when the bank says yes.
+		if m, ok, err := s.topupToPay(ctx, tx, r, o, payer, limits, now); err != nil || ok {
+			if err != nil {
+				return Reply{}, err
+			}
+			topup = &m
+			return r.Reply(o, m)
+		}
+		if err := chargeOutgoing(ctx, tx, payer, limits, o.Amount, now); err != nil {
+			return Reply{}, err
 		}
 		o, m, err := payOrder(ctx, tx, o, payer, "balance", now)
 		if err != nil {
@@ -433,10 +456,59 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	if topup != nil {
+		s.Bank.StartPending(*topup)
+	}
 	if s.Committed != nil {
 		s.Committed()
 	}
 	return reply, nil
+}
+
+// topupToPay starts, in tx, the top-up that pays o when the payer pays by card, or
+// by balance with auto top-up on and too little balance: the whole amount from the
+// chosen card, or the shortfall from their first card. It reports false when the
+// payment is a plain balance payment. The limits are checked now, and counted when
+// the payment is made.
+func (s *OrderService) topupToPay(ctx context.Context, tx Tx, r PayRequest, o Order, payer Wallet, limits Limits, now time.Time) (Movement, bool, error) {
+	if r.Method == "card" {
+		if err := wouldCharge(ctx, tx, payer, limits, o.Amount, now); err != nil {
+			return Movement{}, false, err
+		}
+		card, err := findCard(ctx, tx, payer.CustomerID, r.CardID)
+		if err != nil {
+			return Movement{}, false, err
+		}
+		m, err := s.Bank.startOrderTopup(ctx, tx, payer, card, o, o.Amount, false, now)
+		return m, err == nil, err
+	}
+	if s.Bank == nil {
+		return Movement{}, false, nil
+	}
+	set, err := tx.WalletSettings(ctx, payer.ID)
+	if err != nil || !set.AutoTopup {
+		return Movement{}, false, err
+	}
+	bal, err := accountBalance(ctx, tx, payer.Account)
+	if err != nil || bal >= o.Amount {
+		return Movement{}, false, err
+	}
+	cards, err := tx.Cards(ctx, payer.CustomerID)
+	if err != nil || len(cards) == 0 {
+		return Movement{}, false, err // no card: the payment fails for want of money, as without auto top-up
+	}
+	if err := wouldCharge(ctx, tx, payer, limits, o.Amount, now); err != nil {
+		return Movement{}, false, err
+	}
+	m, err := s.Bank.startOrderTopup(ctx, tx, payer, cards[0], o, o.Amount-bal, true, now)
+	return m, err == nil, err
+}
+
+// wouldCharge checks that amount may leave w now under its limits, counting nothing.
+// Errors: limit_exceeded.
+func wouldCharge(ctx context.Context, tx Tx, w Wallet, l Limits, amount int64, now time.Time) error {
+	_, err := checkOutgoing(ctx, tx, w, l, amount, now)
+	return err
 }
 
 // payable says why o cannot be paid now, if it cannot.

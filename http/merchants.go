@@ -265,7 +265,7 @@ func customerOrderOut(co hebao.CustomerOrder) customerOrderJSON {
 	o := co.Order
 	out := customerOrderJSON{ID: o.ID, Merchant: customerMerchantJSON{co.Merchant.ID, co.Merchant.Name}, Amount: o.Amount,
 		Currency: string(hebao.CNY), Subject: o.Subject, Status: string(o.Status), ExpiresAt: o.ExpiresAt.UTC(), PaidByYou: co.Yours}
-	if co.Yours {
+	if co.Theirs {
 		out.TransactionID = o.MovementID
 	}
 	return out
@@ -320,17 +320,7 @@ func (s *Server) payOrder(w http.ResponseWriter, r *http.Request, sess hebao.Ses
 		return notConfigured("orders")
 	}
 	rep, err := s.orders.Pay(r.Context(), hebao.PayRequest{CustomerID: sess.CustomerID, DeviceID: sess.DeviceID, OrderID: id,
-		Method: req.Method, PaymentPassword: req.PaymentPassword, OTP: req.OTP, Key: key,
-		Reply: func(o hebao.Order, m hebao.Movement) (hebao.Reply, error) {
-			b, err := json.Marshal(struct {
-				Order       customerOrderJSON `json:"order"`
-				Transaction transactionJSON   `json:"transaction"`
-			}{customerOrderOut(hebao.CustomerOrder{Order: o, Merchant: hebao.Merchant{ID: o.MerchantID, Name: m.CounterpartyName}, Yours: true}), transactionOut(m)})
-			if err != nil {
-				return hebao.Reply{}, fmt.Errorf("encode payment: %w", err)
-			}
-			return hebao.Reply{Status: http.StatusCreated, Body: append(b, '\n')}, nil
-		}})
+		Method: req.Method, CardID: req.CardID, PaymentPassword: req.PaymentPassword, OTP: req.OTP, Key: key, Reply: paidReply})
 	if err != nil {
 		return err
 	}
@@ -508,14 +498,20 @@ func (s *Server) confirmCodePayment(w http.ResponseWriter, r *http.Request, sess
 	return writeReply(w, rep)
 }
 
-// paidReply renders a customer's payment of an order: 201 {order, transaction}.
+// paidReply renders a customer's payment of an order: 201 {order, transaction}; or,
+// when it waits for the bank (paying by card, or an auto top-up), 202 with the order
+// still unpaid and the pending top-up.
 func paidReply(o hebao.Order, m hebao.Movement) (hebao.Reply, error) {
+	status := http.StatusCreated
+	if m.Status == hebao.MovementPending {
+		status = http.StatusAccepted
+	}
 	b, err := json.Marshal(struct {
 		Order       customerOrderJSON `json:"order"`
 		Transaction transactionJSON   `json:"transaction"`
-	}{customerOrderOut(hebao.CustomerOrder{Order: o, Merchant: hebao.Merchant{ID: o.MerchantID, Name: m.CounterpartyName}, Yours: true}), transactionOut(m)})
+	}{customerOrderOut(hebao.CustomerOrder{Order: o, Merchant: hebao.Merchant{ID: o.MerchantID, Name: m.CounterpartyName}, Yours: o.Status.Paid(), Theirs: o.Status.Paid()}), transactionOut(m)})
 	if err != nil {
 		return hebao.Reply{}, fmt.Errorf("encode payment: %w", err)
 	}
-	return hebao.Reply{Status: http.StatusCreated, Body: append(b, '\n')}, nil
+	return hebao.Reply{Status: status, Body: append(b, '\n')}, nil
 }

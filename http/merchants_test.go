@@ -39,6 +39,7 @@ func (m *money) withShop(t *testing.T) {
 	a.cfg.Orders = &hebao.OrderService{Store: a.store, Tiers: hebao.DefaultTierLimits(), Passwords: a.cfg.PaymentPasswords,
 		OTP: a.cfg.OTP, CheckURL: checkShopURL, Now: a.clock.Now, Committed: m.disp.Wake}
 	a.cfg.Orders.Codes = &hebao.PaymentCodeService{Store: a.store, Keys: a.cfg.Cards.Keys, Now: a.clock.Now}
+	a.cfg.Orders.Bank = a.cfg.Bank
 	a.cfg.Webhooks = &hebao.WebhookService{Store: a.store, Now: a.clock.Now}
 	a.cfg.PublicURL = testPublicURL + "/" // the server drops the slash
 	m.s = newTestServer(t, a.cfg)
@@ -561,7 +562,8 @@ func TestCloseOrder(t *testing.T) {
 	}{
 		{"too little money", "pay-3", payBody(payPassword), 422, "insufficient_funds"},
 		{"wrong password", "pay-4", payBody("640193"), 422, "payment_password_wrong"},
-		{"by card", "pay-5", `{"method": "card", "card_id": "` + alice.card + `", "payment_password": "` + payPassword + `"}`, 400, "invalid_request"},
+		{"by card, without a card", "pay-5", `{"method": "card", "payment_password": "` + payPassword + `"}`, 400, "invalid_request"},
+		{"by card, not hers", "pay-10", `{"method": "card", "card_id": "card_06h1fhhdkjhta6g5xc3b1tjjr8", "payment_password": "` + payPassword + `"}`, 404, "not_found"},
 		{"no method", "pay-6", `{"payment_password": "` + payPassword + `"}`, 400, "invalid_request"},
 		{"with a coupon", "pay-7", `{"method": "balance", "coupon_id": "cpn_x", "payment_password": "` + payPassword + `"}`, 400, "invalid_request"},
 		{"unknown field", "pay-8", `{"method": "balance", "amount": 1, "payment_password": "` + payPassword + `"}`, 400, "invalid_request"},

@@ -73,6 +73,9 @@ func transactionOut(m hebao.Movement) transactionJSON {
 		code = m.FailureCode
 	case hebao.MovementPending:
 		code = hebao.FailurePending
+		if m.Kind == hebao.MovementPayment {
+			code = hebao.FailureAwaitingConfirmation
+		}
 	}
 	if code != "" {
 		f, _ := hebao.Explain(code)

@@ -431,7 +431,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "pay order, paid", cfg: acct.cfg, method: "POST", target: "/v1/orders/" + paidOrder.ID + "/pay", header: idem(payerA.Token, "oa-pay-2"), body: payBody(payPassword), status: 422},
 		{name: "pay order, closed", cfg: acct.cfg, method: "POST", target: "/v1/orders/" + closedOrder.ID + "/pay", header: idem(payerA.Token, "oa-pay-3"), body: payBody(payPassword), status: 422},
 		{name: "pay order, too little money", cfg: acct.cfg, method: "POST", target: "/v1/orders/" + bigOrder.ID + "/pay", header: idem(payerA.Token, "oa-pay-4"), body: payBody(payPassword), status: 422},
-		{name: "pay order, by card", cfg: acct.cfg, method: "POST", target: "/v1/orders/" + bigOrder.ID + "/pay", header: idem(payerA.Token, "oa-pay-5"), body: `{"method": "card", "card_id": "` + payerA.card + `", "payment_password": "` + payPassword + `"}`, status: 400},
+		{name: "pay order, by card", cfg: acct.cfg, method: "POST", target: "/v1/orders/" + bigOrder.ID + "/pay", header: idem(payerA.Token, "oa-pay-5"), body: `{"method": "card", "card_id": "` + payerA.card + `", "payment_password": "` + payPassword + `"}`, status: 202},
 		{name: "pay order, no key", cfg: acct.cfg, method: "POST", target: "/v1/orders/" + bigOrder.ID + "/pay", header: authJSON(payerA.Token), body: payBody(payPassword), status: 400},
 		{name: "pay order, unknown", cfg: acct.cfg, method: "POST", target: "/v1/orders/" + noOrder + "/pay", header: idem(payerA.Token, "oa-pay-6"), body: payBody(payPassword), status: 404},
 		{name: "pay order, staff token", cfg: acct.cfg, method: "POST", target: "/v1/orders/" + bigOrder.ID + "/pay", header: idem(acct.admin, "oa-pay-7"), body: payBody(payPassword), status: 403},

@@ -219,3 +219,28 @@ func (t *tx) RefundByOutRefundNo(_ context.Context, merchantID, outRefundNo stri
 	}
 	return hebao.Refund{}, notFound("refund")
 }
+
+func (t *tx) CreateOrderTopup(_ context.Context, ot hebao.OrderTopup) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	if ot.MovementID == "" || ot.OrderID == "" {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "an order's top-up needs a movement and an order")
+	}
+	if _, ok := t.d.orderTopups[ot.MovementID]; ok {
+		return conflict("order top-up")
+	}
+	t.d.orderTopups[ot.MovementID] = ot
+	return nil
+}
+
+func (t *tx) OrderTopup(_ context.Context, movementID string) (hebao.OrderTopup, error) {
+	if err := t.read(); err != nil {
+		return hebao.OrderTopup{}, err
+	}
+	ot, ok := t.d.orderTopups[movementID]
+	if !ok {
+		return hebao.OrderTopup{}, hebao.Errorf(hebao.CodeNotFound, "this top-up pays no order")
+	}
+	return ot, nil
+}

@@ -53,6 +53,7 @@ type data struct {
 	deliveries    map[string]hebao.WebhookDelivery // by id
 	refunds       map[string]hebao.Refund          // by id
 	codes         map[[32]byte]hebao.PaymentCode
+	orderTopups   map[string]hebao.OrderTopup // by movement id
 }
 
 type storedReply struct {
@@ -77,6 +78,7 @@ func newData() *data {
 		movements:    map[string]hebao.Movement{}, usage: map[string]hebao.Usage{},
 		merchants: map[string]hebao.Merchant{}, orders: map[string]hebao.Order{}, deliveries: map[string]hebao.WebhookDelivery{},
 		refunds: map[string]hebao.Refund{}, codes: map[[32]byte]hebao.PaymentCode{},
+		orderTopups: map[string]hebao.OrderTopup{},
 	}
 }
 
@@ -107,6 +109,7 @@ func (d *data) clone() *data {
 	c.deliveries = maps.Clone(d.deliveries)
 	c.refunds = maps.Clone(d.refunds)
 	c.codes = maps.Clone(d.codes)
+	c.orderTopups = maps.Clone(d.orderTopups)
 	c.usage = maps.Clone(d.usage)
 	return &c
 }

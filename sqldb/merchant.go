@@ -412,3 +412,39 @@ func scanRefund(s scanner) (hebao.Refund, error) {
 	r.CreatedAt = time.UnixMicro(created).UTC()
 	return r, nil
 }
+
+const (
+	orderTopupInsert = `INSERT INTO order_topups (movement_id, order_id, auto, created_at) VALUES ($1, $2, $3, $4)`
+	orderTopupByID   = `SELECT movement_id, order_id, auto, created_at FROM order_topups WHERE movement_id = $1`
+)
+
+// CreateOrderTopup implements hebao.Tx.
+func (t *tx) CreateOrderTopup(_ context.Context, ot hebao.OrderTopup) error {
+	if ot.MovementID == "" || ot.OrderID == "" {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "an order's top-up needs a movement and an order")
+	}
+	if _, err := t.execOwn(orderTopupInsert, ot.MovementID, ot.OrderID, boolInt(ot.Auto), ot.CreatedAt.UnixMicro()); err != nil {
+		return t.retryable(fmt.Errorf("store order top-up: %w", err))
+	}
+	return nil
+}
+
+// OrderTopup implements hebao.Tx.
+func (t *tx) OrderTopup(_ context.Context, movementID string) (hebao.OrderTopup, error) {
+	if err := t.check(); err != nil {
+		return hebao.OrderTopup{}, err
+	}
+	var (
+		ot            hebao.OrderTopup
+		auto, created int64
+	)
+	err := t.queryRow(orderTopupByID, movementID).Scan(&ot.MovementID, &ot.OrderID, &auto, &created)
+	if isNoRows(err) {
+		return hebao.OrderTopup{}, hebao.Errorf(hebao.CodeNotFound, "this top-up pays no order")
+	}
+	if err != nil {
+		return hebao.OrderTopup{}, fmt.Errorf("read order top-up: %w", err)
+	}
+	ot.Auto, ot.CreatedAt = auto == 1, time.UnixMicro(created).UTC()
+	return ot, nil
+}

@@ -530,3 +530,151 @@ func TestMerchantCodePayments(t *testing.T) {
 		mustVerify(t, s.db)
 	})
 }
+
+func (s *shop) payBy(c hebao.Registered, orderID, method, cardID, key string) (hebao.Order, hebao.Movement, error) {
+	var (
+		order hebao.Order
+		mv    hebao.Movement
+	)
+	_, err := s.orders.Pay(context.Background(), hebao.PayRequest{CustomerID: c.Customer.ID, DeviceID: "dev-" + c.Customer.Phone,
+		OrderID: orderID, Method: method, CardID: cardID, PaymentPassword: payPassword,
+		Key: hebao.NewIdempotencyKey(c.Customer.ID+" pay "+orderID, key, []byte(orderID+method+cardID)),
+		Reply: func(o hebao.Order, m hebao.Movement) (hebao.Reply, error) {
+			order, mv = o, m
+			return hebao.Reply{Status: 201, Body: []byte("{}")}, nil
+		}})
+	return order, mv, err
+}
+
+// waitOrder waits until the merchant's order has the status.
+func (s *shop) waitOrder(no string, status hebao.OrderStatus, within time.Duration) hebao.Order {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		o, err := s.orders.Get(context.Background(), s.merchant, no)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if o.Status == status || time.Now().After(deadline) {
+			return o
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMerchantCardPay: paying by card is a top-up and the payment in one operation;
+// auto top-up covers a shortfall from the customer's cards in their order; a card the
+// bank declines pays nothing; a top-up whose order was paid meanwhile stays in the
+// wallet.
+func TestMerchantCardPay(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		w := newWorld(t, open(t), nil)
+		s := newShop(t, w, nil)
+		s.orders.Bank = w.banks
+		ctx := context.Background()
+
+		alice := s.customer("13800000601", 2, 0)
+		good := w.card(alice.Customer.ID, "0007")
+		o := s.order("CARD-000001", 5_000, "https://shop.example/notify")
+		pending, topup, err := s.payBy(alice, o.ID, "card", good.ID, "a1")
+		if err != nil || pending.Status != hebao.OrderNotPaid || topup.Kind != hebao.MovementTopup || topup.Status != hebao.MovementPending || topup.Amount != 5_000 {
+			t.Fatalf("pay by card: %v order %+v top-up %+v", err, pending, topup)
+		}
+		if m := w.waitMovement(alice.Wallet.ID, topup.ID, 5*time.Second); m.Status != hebao.MovementSucceeded {
+			t.Fatalf("the card's top-up: %+v", m)
+		}
+		if got := s.waitOrder(o.OutTradeNo, hebao.OrderSuccess, 5*time.Second); got.Status != hebao.OrderSuccess || got.Method != "card" {
+			t.Fatalf("the order after the top-up: %+v", got)
+		}
+		if got := w.balance(alice.Wallet.Account); got != 0 {
+			t.Errorf("alice holds %d, want 0: the top-up went on to the merchant", got)
+		}
+		if got := s.merchantBalance(); got != 5_000 {
+			t.Errorf("merchant holds %d, want 5000", got)
+		}
+
+		// A declined card pays nothing and the order stays open.
+		bad := w.card(alice.Customer.ID, "0002")
+		d := s.order("CARD-000002", 700, "")
+		_, topup, err = s.payBy(alice, d.ID, "card", bad.ID, "a2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := w.waitMovement(alice.Wallet.ID, topup.ID, 5*time.Second); m.Status != hebao.MovementFailed || m.FailureCode != hebao.CodeCardDeclined {
+			t.Errorf("the declined card's top-up: %+v", m)
+		}
+		if got, _ := s.orders.Get(ctx, s.merchant, d.OutTradeNo); got.Status != hebao.OrderNotPaid {
+			t.Errorf("the order after a declined card: %+v", got)
+		}
+
+		// Auto top-up: 1,000 in the balance, 3,000 to pay: 2,000 from the first card,
+		// which declines, then from the second.
+		bob := s.customer("13800000602", 2, 1_000)
+		w.card(bob.Customer.ID, "0002")
+		w.card(bob.Customer.ID, "0007")
+		if err := w.db.Transact(ctx, func(tx hebao.Tx) error {
+			set := hebao.DefaultWalletSettings(bob.Wallet.ID)
+			set.AutoTopup = true
+			return tx.SaveWalletSettings(ctx, set)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		a := s.order("CARD-000003", 3_000, "")
+		_, topup, err = s.payBy(bob, a.ID, "balance", "", "b1")
+		if err != nil || topup.Kind != hebao.MovementTopup || topup.Amount != 2_000 {
+			t.Fatalf("auto top-up: %v %+v", err, topup)
+		}
+		if got := s.waitOrder(a.OutTradeNo, hebao.OrderSuccess, 5*time.Second); got.Status != hebao.OrderSuccess {
+			t.Fatalf("the order after the auto top-up: %+v", got)
+		}
+		if got := w.balance(bob.Wallet.Account); got != 0 {
+			t.Errorf("bob holds %d, want 0", got)
+		}
+		if got := w.movementCount(bob.Wallet.ID, hebao.MovementTopup); got != 2 {
+			t.Errorf("bob has %d top-ups, want 2 (the declined card, then the next)", got)
+		}
+		// Without auto top-up, too little balance is refused at once.
+		carol := s.customer("13800000603", 2, 100)
+		if _, _, err := s.payBy(carol, a.ID, "balance", "", "c1"); hebao.ErrorCode(err) != hebao.CodeOrderAlreadyPaid {
+			t.Errorf("paying a paid order: %v", err)
+		}
+		e := s.order("CARD-000004", 3_000, "")
+		if _, _, err := s.payBy(carol, e.ID, "balance", "", "c2"); hebao.ErrorCode(err) != hebao.CodeInsufficientFunds {
+			t.Errorf("too little balance, no auto top-up: %v, want insufficient_funds", err)
+		}
+		mustVerify(t, w.db)
+	})
+}
+
+// TestMerchantCardPayOrderGone: the order is paid by someone else while a card's
+// top-up waits for the bank; the top-up, when it succeeds, stays in the wallet.
+func TestMerchantCardPayOrderGone(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		w := newWorld(t, open(t), nil)
+		slow := &hebao.BankService{Store: w.db, Bank: w.bank, Keys: w.keys, Passwords: w.passwords, Timeout: 10 * time.Second}
+		t.Cleanup(slow.Close)
+		s := newShop(t, w, nil)
+		s.orders.Bank = slow
+		dave := s.customer("13800000701", 2, 0)
+		late := w.card(dave.Customer.ID, "0259") // the bank answers after 5 s
+		o := s.order("GONE-000001", 4_000, "")
+		_, topup, err := s.payBy(dave, o.ID, "card", late.ID, "d1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		erin := s.customer("13800000702", 2, 10_000)
+		if _, err := s.pay(erin, o.ID, "e1"); err != nil {
+			t.Fatalf("erin pays first: %v", err)
+		}
+		if m := w.waitMovement(dave.Wallet.ID, topup.ID, 10*time.Second); m.Status != hebao.MovementSucceeded {
+			t.Fatalf("dave's top-up: %+v", m)
+		}
+		if got := w.balance(dave.Wallet.Account); got != 4_000 {
+			t.Errorf("dave holds %d, want 4000: the top-up stays when its order is gone", got)
+		}
+		if got := s.merchantBalance(); got != 4_000 {
+			t.Errorf("merchant holds %d, want 4000: paid once", got)
+		}
+		mustVerify(t, w.db)
+	})
+}

@@ -115,6 +115,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	orders := &hebao.OrderService{Store: db, Tiers: hebao.DefaultTierLimits(), Passwords: payPasswords, OTP: otp,
 		CheckURL:  policy.CheckURL,
 		Codes:     &hebao.PaymentCodeService{Store: db, Keys: keyring},
+		Bank:      bankService,
 		Committed: func() { dispatcher.Wake(); sender.Wake() }}
 	cfg := hebaohttp.Config{
 		Store:            db,
