@@ -83,8 +83,14 @@ func newBenchLedger(b *testing.B, backend string) *benchLedger {
 	return l
 }
 
-// parallel runs b.N operations spread over callers goroutines and reports throughput.
+// parallel runs b.N operations spread over callers goroutines and reports throughput
+// as transfers/s.
 func parallel(b *testing.B, callers int, op func(r *randSource) error) {
+	parallelAs(b, callers, "transfers/s", op)
+}
+
+// parallelAs is parallel reporting throughput in unit.
+func parallelAs(b *testing.B, callers int, unit string, op func(r *randSource) error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
@@ -104,7 +110,7 @@ func parallel(b *testing.B, callers int, op func(r *randSource) error) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "transfers/s")
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), unit)
 }
 
 type randSource struct{ r interface{ IntN(int) int } }

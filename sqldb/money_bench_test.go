@@ -157,7 +157,7 @@ func BenchmarkOrderPay(b *testing.B) {
 						}
 					}()
 					var next atomic.Int64
-					parallel(b, callers, func(r *randSource) error {
+					parallelAs(b, callers, "payments/s", func(r *randSource) error {
 						payer := wallets[r.r.IntN(len(wallets))]
 						id := orders[next.Add(1)-1]
 						k := hebao.NewID("idem")
