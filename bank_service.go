@@ -424,6 +424,20 @@ func (s *BankService) record(ctx context.Context, m Movement, out BankOutcome) e
 		}
 		var t *Transfer
 		switch {
+		case m.Kind == MovementRefund:
+			// A merchant's refund to a card: out of the refunds in transit to the bank,
+			// or, if the card would not take it, into the wallet.
+			transit, err := s.systemAccount(ctx, tx, AccountRefundsInTransit, "")
+			if err != nil {
+				return err
+			}
+			to := w.Account
+			if status == MovementSucceeded {
+				if to, err = s.systemAccount(ctx, tx, clearingKey.kind, clearingKey.owner); err != nil {
+					return err
+				}
+			}
+			t = &Transfer{ID: NewID("trf"), Kind: TransferRefund, Ref: m.Ref, Postings: Move(transit, to, CNY, m.Amount)}
 		case m.Kind == MovementTopup:
 			if err := pending(ctx, tx, w.ID, true, -m.Amount); err != nil {
 				return err
@@ -482,6 +496,11 @@ func (s *BankService) record(ctx context.Context, m Movement, out BankOutcome) e
 		}
 		if m.Kind == MovementTopup {
 			if next, err = s.afterTopup(ctx, tx, m, status, w, now); err != nil {
+				return err
+			}
+		}
+		if m.Kind == MovementRefund {
+			if err := afterCardRefund(ctx, tx, m, status, w, balance, now); err != nil {
 				return err
 			}
 		}

@@ -137,6 +137,9 @@ type Refund struct {
 	WalletID    string // where the money went back to
 	MovementID  string // the refund in the customer's history
 	CreatedAt   time.Time
+	// Status is not stored: SUCCESS, or PROCESSING while a refund to a card waits for
+	// the bank (from the refund's movement).
+	Status string
 }
 
 // OrderTopup links a top-up to the order it was made to pay: paying by card is a
@@ -188,6 +191,8 @@ type MerchantTx interface {
 	// RefundByOutRefundNo returns the merchant's refund with this number; not_found if
 	// none.
 	RefundByOutRefundNo(ctx context.Context, merchantID, outRefundNo string) (Refund, error)
+	// RefundByID returns the refund with this id; not_found if none.
+	RefundByID(ctx context.Context, id string) (Refund, error)
 
 	// CreateOrderTopup stores the link of a top-up to an order.
 	CreateOrderTopup(ctx context.Context, t OrderTopup) error

@@ -80,7 +80,8 @@ type MovementTx interface {
 	// nothing, when it is no longer pending or does not exist. Two processes racing
 	// to finish one movement see exactly one true.
 	FinishMovement(ctx context.Context, walletID, id string, status MovementStatus, failureCode string, at time.Time) (bool, error)
-	// PendingMovements returns up to limit pending top-ups and withdrawals last
+	// PendingMovements returns up to limit pending top-ups, withdrawals and refunds to
+	// a card last
 	// changed before before, oldest first: the work a restart must finish.
 	PendingMovements(ctx context.Context, before time.Time, limit int) ([]Movement, error)
 

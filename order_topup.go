@@ -97,6 +97,9 @@ func (s *BankService) afterTopup(ctx context.Context, tx Tx, m Movement, status 
 	}
 	// Everything payOrder checks was checked above, so it fails only if the database
 	// does, and then the whole record is retried.
+	if !ot.Auto {
+		o.CardID = m.CardID // refunds go back to it
+	}
 	_, _, err = payOrder(ctx, tx, o, w, method, now)
 	return nil, err
 }
@@ -120,4 +123,32 @@ func nextCard(ctx context.Context, tx Tx, customerID, cardID string) (*Card, err
 func (s *BankService) StartPending(m Movement) {
 	s.init()
 	s.start(m)
+}
+
+// afterCardRefund is called by record in the transaction that finishes m, a refund to
+// a card. The merchant's webhook is owed now that the refund is done; if the card did
+// not take it, the money went to the wallet instead, which the customer's history shows
+// as a refund of its own.
+func afterCardRefund(ctx context.Context, tx Tx, m Movement, status MovementStatus, w Wallet, balance int64, now time.Time) error {
+	r, err := tx.RefundByID(ctx, m.Ref)
+	if err != nil {
+		return err
+	}
+	o, err := tx.OrderByID(ctx, r.OrderID)
+	if err != nil {
+		return err
+	}
+	if status != MovementSucceeded {
+		mv := Movement{ID: NewID("mov"), WalletID: w.ID, Account: w.Account, CustomerID: w.CustomerID, Kind: MovementRefund,
+			Status: MovementSucceeded, Amount: m.Amount, Counterparty: m.Counterparty, CounterpartyName: m.CounterpartyName,
+			Memo: m.Memo, Ref: r.ID, CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateMovement(ctx, mv); err != nil {
+			return err
+		}
+		if err := emitMovement(ctx, tx, mv, balance); err != nil {
+			return err
+		}
+	}
+	r.Status = "SUCCESS"
+	return oweEvent(ctx, tx, o, EventRefundSucceeded, r.MerchantView(o), now)
 }

@@ -51,7 +51,7 @@ type MerchantRefund struct {
 	ID          string        `json:"id"`
 	OutRefundNo string        `json:"out_refund_no"`
 	OutTradeNo  string        `json:"out_trade_no"`
-	Status      string        `json:"status"` // SUCCESS: a refund to a wallet is done at once
+	Status      string        `json:"status"` // SUCCESS; PROCESSING while a refund to a card waits for the bank
 	Amount      int64         `json:"amount"`
 	Reason      string        `json:"reason,omitempty"`
 	CreatedAt   time.Time     `json:"created_at"`
@@ -60,7 +60,11 @@ type MerchantRefund struct {
 
 // MerchantView returns the refund of o as its merchant sees it.
 func (r Refund) MerchantView(o Order) MerchantRefund {
-	return MerchantRefund{ID: r.ID, OutRefundNo: r.OutRefundNo, OutTradeNo: r.OutTradeNo, Status: "SUCCESS", Amount: r.Amount,
+	status := r.Status
+	if status == "" {
+		status = "SUCCESS"
+	}
+	return MerchantRefund{ID: r.ID, OutRefundNo: r.OutRefundNo, OutTradeNo: r.OutTradeNo, Status: status, Amount: r.Amount,
 		Reason: r.Reason, CreatedAt: r.CreatedAt.UTC(), Order: o.MerchantView()}
 }
 
@@ -82,13 +86,17 @@ func (s *OrderService) Refund(ctx context.Context, m Merchant, r RefundRequest) 
 		out     Refund
 		order   Order
 		created bool
+		toCard  *Movement // a refund to a card: started at the bank after the commit
 	)
 	err := s.Store.Transact(ctx, func(tx Tx) error {
-		created = false
+		created, toCard = false, nil
 		prior, err := tx.RefundByOutRefundNo(ctx, m.ID, r.OutRefundNo)
 		switch {
 		case err == nil && prior.RequestHash == h:
 			out = prior
+			if out.Status, err = refundStatus(ctx, tx, prior); err != nil {
+				return err
+			}
 			order, err = tx.OrderByID(ctx, prior.OrderID)
 			return err
 		case err == nil:
@@ -123,17 +131,34 @@ func (s *OrderService) Refund(ctx context.Context, m Merchant, r RefundRequest) 
 			return err
 		}
 		out = Refund{ID: NewID("rfd"), MerchantID: m.ID, OrderID: o.ID, OutTradeNo: o.OutTradeNo, OutRefundNo: r.OutRefundNo,
-			Amount: r.Amount, Reason: r.Reason, RequestHash: h, WalletID: wal.ID, CreatedAt: now}
+			Amount: r.Amount, Reason: r.Reason, RequestHash: h, WalletID: wal.ID, CreatedAt: now, Status: "SUCCESS"}
+		memo := r.Reason
+		if memo == "" {
+			memo = o.Subject
+		}
+		// Back to the original method: an order paid by card is refunded to that card,
+		// while it is still bound (else to the wallet).
+		if o.Method == "card" && o.CardID != "" && s.Bank != nil {
+			card, err := findCard(ctx, tx, wal.CustomerID, o.CardID)
+			switch {
+			case err == nil:
+				mv, err := s.refundToCard(ctx, tx, o, &out, mch, wal, card, memo, now)
+				if err != nil {
+					return err
+				}
+				toCard, order, created = &mv, o, true
+				order.Status, order.Refunded, order.Refunds, order.UpdatedAt = OrderRefund, o.Refunded+r.Amount, o.Refunds+1, now
+				return nil
+			case ErrorCode(err) != CodeNotFound:
+				return err
+			}
+		}
 		t := &Transfer{ID: NewID("trf"), Kind: TransferRefund, Ref: out.ID, Postings: Move(mch.Account, wal.Account, CNY, r.Amount)}
 		if err := tx.Post(ctx, t); err != nil {
 			if ErrorCode(err) == CodeInsufficientFunds {
 				return Errorf(CodeInsufficientFunds, "the settlement balance cannot cover this refund")
 			}
 			return err
-		}
-		memo := r.Reason
-		if memo == "" {
-			memo = o.Subject
 		}
 		mv := Movement{ID: NewID("mov"), WalletID: wal.ID, Account: wal.Account, CustomerID: wal.CustomerID, Kind: MovementRefund,
 			Status: MovementSucceeded, Amount: r.Amount, Counterparty: mch.ID, CounterpartyName: mch.Name, Memo: memo,
@@ -163,10 +188,66 @@ func (s *OrderService) Refund(ctx context.Context, m Merchant, r RefundRequest) 
 	if err != nil {
 		return Refund{}, Order{}, false, err
 	}
+	if toCard != nil {
+		s.Bank.StartPending(*toCard)
+	}
 	if created && s.Committed != nil {
 		s.Committed()
 	}
 	return out, order, created, nil
+}
+
+// refundToCard records, in tx, a refund of o to the card it was paid with: the money
+// leaves the settlement account for the refunds in transit at once, and the bank is
+// asked to credit the card once tx commits (BankService.record finishes it). It
+// updates out, and returns the pending movement to start.
+func (s *OrderService) refundToCard(ctx context.Context, tx Tx, o Order, out *Refund, mch Merchant, wal Wallet, card Card, memo string, now time.Time) (Movement, error) {
+	transit, err := s.Bank.systemAccount(ctx, tx, AccountRefundsInTransit, "")
+	if err != nil {
+		return Movement{}, err
+	}
+	t := &Transfer{ID: NewID("trf"), Kind: TransferRefund, Ref: out.ID, Postings: Move(mch.Account, transit, CNY, out.Amount)}
+	if err := tx.Post(ctx, t); err != nil {
+		if ErrorCode(err) == CodeInsufficientFunds {
+			return Movement{}, Errorf(CodeInsufficientFunds, "the settlement balance cannot cover this refund")
+		}
+		return Movement{}, err
+	}
+	mv := cardMovement(wal, card, MovementRefund, out.Amount, now)
+	mv.Counterparty, mv.CounterpartyName, mv.Memo, mv.Ref = mch.ID, mch.Name, memo, out.ID
+	if err := tx.CreateMovement(ctx, mv); err != nil {
+		return Movement{}, err
+	}
+	out.MovementID, out.Status = mv.ID, "PROCESSING"
+	prev := o
+	o.Status, o.Refunded, o.Refunds, o.UpdatedAt = OrderRefund, o.Refunded+out.Amount, o.Refunds+1, now
+	ok, err := tx.UpdateOrder(ctx, o, prev)
+	if err != nil {
+		return Movement{}, err
+	}
+	if !ok {
+		return Movement{}, Errorf(CodeConflict, "order %s changed meanwhile; try again", o.OutTradeNo)
+	}
+	if err := tx.CreateRefund(ctx, *out); err != nil {
+		return Movement{}, err
+	}
+	bal, err := accountBalance(ctx, tx, wal.Account)
+	if err != nil {
+		return Movement{}, err
+	}
+	return mv, emitMovement(ctx, tx, mv, bal)
+}
+
+// refundStatus is SUCCESS, or PROCESSING while r's refund to a card waits for the bank.
+func refundStatus(ctx context.Context, tx Tx, r Refund) (string, error) {
+	m, err := tx.Movement(ctx, r.WalletID, r.MovementID)
+	if err != nil {
+		return "", err
+	}
+	if m.Status == MovementPending {
+		return "PROCESSING", nil
+	}
+	return "SUCCESS", nil
 }
 
 // GetRefund returns the merchant's refund with this out_refund_no and its order.
@@ -181,6 +262,9 @@ func (s *OrderService) GetRefund(ctx context.Context, m Merchant, outRefundNo st
 	)
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		if r, err = tx.RefundByOutRefundNo(ctx, m.ID, outRefundNo); err != nil {
+			return err
+		}
+		if r.Status, err = refundStatus(ctx, tx, r); err != nil {
 			return err
 		}
 		o, err = tx.OrderByID(ctx, r.OrderID)

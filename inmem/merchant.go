@@ -244,3 +244,14 @@ func (t *tx) OrderTopup(_ context.Context, movementID string) (hebao.OrderTopup,
 	}
 	return ot, nil
 }
+
+func (t *tx) RefundByID(_ context.Context, id string) (hebao.Refund, error) {
+	if err := t.read(); err != nil {
+		return hebao.Refund{}, err
+	}
+	r, ok := t.d.refunds[id]
+	if !ok {
+		return hebao.Refund{}, notFound("refund")
+	}
+	return r, nil
+}

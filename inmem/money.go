@@ -74,7 +74,7 @@ func (t *tx) PendingMovements(_ context.Context, before time.Time, limit int) ([
 	var out []hebao.Movement
 	for _, m := range t.d.movements {
 		if m.Status == hebao.MovementPending && m.UpdatedAt.Before(before) &&
-			(m.Kind == hebao.MovementTopup || m.Kind == hebao.MovementWithdrawal) {
+			(m.Kind == hebao.MovementTopup || m.Kind == hebao.MovementWithdrawal || m.Kind == hebao.MovementRefund) {
 			out = append(out, m)
 		}
 	}

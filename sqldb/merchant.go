@@ -448,3 +448,20 @@ func (t *tx) OrderTopup(_ context.Context, movementID string) (hebao.OrderTopup,
 	ot.Auto, ot.CreatedAt = auto == 1, time.UnixMicro(created).UTC()
 	return ot, nil
 }
+
+const refundByID = `SELECT ` + refundColumns + ` FROM refunds WHERE id = $1`
+
+// RefundByID implements hebao.Tx.
+func (t *tx) RefundByID(_ context.Context, id string) (hebao.Refund, error) {
+	if err := t.check(); err != nil {
+		return hebao.Refund{}, err
+	}
+	r, err := scanRefund(t.queryRow(refundByID, id))
+	if isNoRows(err) {
+		return hebao.Refund{}, hebao.Errorf(hebao.CodeNotFound, "no such refund")
+	}
+	if err != nil {
+		return hebao.Refund{}, fmt.Errorf("read refund: %w", err)
+	}
+	return r, nil
+}

@@ -28,7 +28,7 @@ ORDER BY rowid DESC LIMIT $3`
 WHERE account_id = (SELECT account_id FROM wallets WHERE id = $1) ORDER BY rowid DESC LIMIT $2`
 	movementFinish   = `UPDATE movements SET status = $3, failure_code = $4, updated_at = $5 WHERE wallet_id = $1 AND id = $2 AND status = 'pending'`
 	movementsPending = `SELECT ` + movementColumns + ` FROM movements
-WHERE status = 'pending' AND updated_at < $1 AND kind IN ('topup', 'withdrawal') ORDER BY updated_at, id LIMIT $2`
+WHERE status = 'pending' AND updated_at < $1 AND kind IN ('topup', 'withdrawal', 'refund') ORDER BY updated_at, id LIMIT $2`
 
 	usageRead   = `SELECT day, day_total, year, year_total, pending_in, pending_out FROM wallet_usage WHERE wallet_id = $1`
 	usageUpsert = `INSERT INTO wallet_usage (wallet_id, day, day_total, year, year_total, pending_in, pending_out) VALUES ($1, $2, $3, $4, $5, $6, $7)

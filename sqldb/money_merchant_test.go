@@ -678,3 +678,67 @@ func TestMerchantCardPayOrderGone(t *testing.T) {
 		mustVerify(t, w.db)
 	})
 }
+
+// TestMerchantCardRefund: an order paid by card is refunded to that card (the bank
+// credits it; PROCESSING until then, and the webhook once done); with the card unbound
+// meanwhile, to the wallet at once.
+func TestMerchantCardRefund(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		w := newWorld(t, open(t), nil)
+		s := newShop(t, w, nil)
+		s.orders.Bank = w.banks
+		ctx := context.Background()
+		alice := s.customer("13800000801", 2, 0)
+		card := w.card(alice.Customer.ID, "0007")
+		o := s.order("CREF-000001", 6_000, "https://shop.example/notify")
+		if _, _, err := s.payBy(alice, o.ID, "card", card.ID, "a1"); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.waitOrder(o.OutTradeNo, hebao.OrderSuccess, 5*time.Second); got.CardID != card.ID {
+			t.Fatalf("the paid order: %+v", got)
+		}
+		r, _, created, err := s.orders.Refund(ctx, s.merchant, hebao.RefundRequest{OutTradeNo: o.OutTradeNo, OutRefundNo: "CR-000001", Amount: 2_000})
+		if err != nil || !created || r.Status != "PROCESSING" {
+			t.Fatalf("refund to the card: %v %+v", err, r)
+		}
+		if m := w.waitMovement(alice.Wallet.ID, r.MovementID, 5*time.Second); m.Status != hebao.MovementSucceeded || m.CardID != card.ID {
+			t.Fatalf("the refund's movement: %+v", m)
+		}
+		if got, _, err := s.orders.GetRefund(ctx, s.merchant, "CR-000001"); err != nil || got.Status != "SUCCESS" {
+			t.Errorf("the refund once the bank answered: %v %+v", err, got)
+		}
+		if got := w.balance(alice.Wallet.Account); got != 0 {
+			t.Errorf("alice's wallet holds %d, want 0: the refund went to her card", got)
+		}
+		if got := s.merchantBalance(); got != 4_000 {
+			t.Errorf("merchant holds %d, want 4000", got)
+		}
+		var types []string
+		w.db.View(ctx, func(tx hebao.Tx) error {
+			ds, err := tx.Deliveries(ctx, s.merchant.ID, "", 10)
+			for _, d := range ds {
+				types = append(types, d.EventType)
+			}
+			return err
+		})
+		if d := cmp.Diff([]string{hebao.EventRefundSucceeded, hebao.EventOrderPaid}, types); d != "" {
+			t.Errorf("webhooks, newest first (-want +got):\n%s", d)
+		}
+
+		// The card unbound: the next refund goes to the wallet, at once.
+		if err := w.db.Transact(ctx, func(tx hebao.Tx) error {
+			_, err := tx.DeleteCard(ctx, alice.Customer.ID, card.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		r2, _, _, err := s.orders.Refund(ctx, s.merchant, hebao.RefundRequest{OutTradeNo: o.OutTradeNo, OutRefundNo: "CR-000002", Amount: 1_000})
+		if err != nil || r2.Status != "SUCCESS" {
+			t.Fatalf("refund with the card gone: %v %+v", err, r2)
+		}
+		if got := w.balance(alice.Wallet.Account); got != 1_000 {
+			t.Errorf("alice's wallet holds %d, want 1000", got)
+		}
+		mustVerify(t, w.db)
+	})
+}
