@@ -673,3 +673,25 @@ func wellFormedXML(b []byte) error {
 		}
 	}
 }
+
+// TestPayPage: the page an order's QR code opens shows the merchant, the amount and
+// the state, escapes what the merchant wrote, and nothing about the payer.
+func TestPayPage(t *testing.T) {
+	m := newAccounts(t).withMoney(t)
+	m.withShop(t)
+	key := m.merchant(t, "荷包咖啡 <b>").APIKey
+	o := m.order(t, key, "PAGE-000001", 1_234, "")
+	rec := m.s.do(t, "GET", "/pay/"+o.ID, nil, "")
+	page := rec.Body.String()
+	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Fatalf("pay page: %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	for _, want := range []string{"¥12.34", "荷包咖啡 &lt;b&gt;", "待付款", "/v1/orders/" + o.ID + "/pay"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "<b>") || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Error("the page is not escaped, or not locked down")
+	}
+}

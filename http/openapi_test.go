@@ -23,10 +23,12 @@ import (
 // kin-openapi's own CSV decoder wants every row as wide as the first, so bills are
 // checked as text here and by bill_test.go as CSV.
 func init() {
-	openapi3filter.RegisterBodyDecoder("text/csv", func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	asText := func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 		b, err := io.ReadAll(body)
 		return string(b), err
-	})
+	}
+	openapi3filter.RegisterBodyDecoder("text/csv", asText)
+	openapi3filter.RegisterBodyDecoder("text/html", asText)
 }
 
 // loadOpenAPI parses and validates the embedded document.
@@ -420,6 +422,11 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "bill, today", cfg: acct.cfg, method: "GET", target: "/v1/merchant/bills/2026-03-02", header: bearerHeader(mch.APIKey), status: 409},
 		{name: "bill, bad date", cfg: acct.cfg, method: "GET", target: "/v1/merchant/bills/yesterday", header: bearerHeader(mch.APIKey), status: 400},
 		{name: "bill, no key", cfg: acct.cfg, method: "GET", target: "/v1/merchant/bills/2026-03-01", status: 401},
+		{name: "pay page", cfg: acct.cfg, method: "GET", target: "/pay/" + toPay.ID, status: 200},
+		{name: "pay page, paid", cfg: acct.cfg, method: "GET", target: "/pay/" + paidOrder.ID, status: 200},
+		{name: "pay page, a till's order", cfg: acct.cfg, method: "GET", target: "/pay/" + waiting.ID, status: 404},
+		{name: "pay page, unknown", cfg: acct.cfg, method: "GET", target: "/pay/" + noOrder, status: 404},
+		{name: "pay page, not configured", cfg: noShop, method: "GET", target: "/pay/" + toPay.ID, status: 503},
 		{name: "customer order", cfg: acct.cfg, method: "GET", target: "/v1/orders/" + toPay.ID, header: bearerHeader(payerB.Token), status: 200},
 		{name: "customer order, paid by you", cfg: acct.cfg, method: "GET", target: "/v1/orders/" + paidOrder.ID, header: bearerHeader(payerA.Token), status: 200},
 		{name: "customer order, unknown", cfg: acct.cfg, method: "GET", target: "/v1/orders/" + noOrder, header: bearerHeader(payerA.Token), status: 404},

@@ -243,6 +243,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/payment-codes/confirm", s.asCustomer(s.confirmCodePayment))
 	s.handle("GET /v1/merchant/bills/{date}", s.asMerchant(s.merchantBill))
 	s.handle("GET /v1/qr/{file}", s.orderQR)
+	s.handle("GET /pay/{id}", s.orderPage)
 }
 
 // handlerFunc is the shape of every handler: it writes a success itself and returns
