@@ -196,6 +196,12 @@ func (s *OrderService) Confirm(ctx context.Context, r ConfirmRequest) (Reply, er
 	if r.OTP != "" && !validOTPCode(r.OTP) {
 		return Reply{}, Errorf(CodeInvalidRequest, "otp must be the %d-digit code sent by SMS", otpDigits)
 	}
+	if rep, err := Replayed(ctx, s.Store, r.Key); err != nil || rep != nil {
+		if rep != nil {
+			return *rep, nil
+		}
+		return Reply{}, err
+	}
 	var amount int64
 	err := s.Store.View(ctx, func(tx Tx) error {
 		o, err := tx.OrderByID(ctx, r.OrderID)

@@ -59,3 +59,15 @@ func (e *committedError) Unwrap() error { return e.err }
 // what the function wrote before failing and then returns err: for the counts that
 // must stick although the request fails, such as a wrong payment password's.
 func Committed(err error) error { return &committedError{err: err} }
+
+// Replayed returns the reply stored for k, or nil when k is unused: what a retry must
+// get before anything else is checked again (a step-up SMS code it carried is spent by
+// then). Errors: those of Tx.Reply (idempotency_key_reused, idempotency_key_in_use).
+func Replayed(ctx context.Context, s Store, k IdempotencyKey) (*Reply, error) {
+	var out *Reply
+	err := s.View(ctx, func(tx Tx) (err error) {
+		out, err = tx.Reply(ctx, k)
+		return err
+	})
+	return out, err
+}

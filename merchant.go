@@ -199,6 +199,8 @@ type MerchantTx interface {
 	// OrderTopup returns the link of the top-up movement with this id; not_found if
 	// it was made for no order.
 	OrderTopup(ctx context.Context, movementID string) (OrderTopup, error)
+	// OrderTopups returns the top-ups made to pay the order, oldest first.
+	OrderTopups(ctx context.Context, orderID string) ([]OrderTopup, error)
 
 	// CreateDelivery stores a new webhook delivery.
 	CreateDelivery(ctx context.Context, d WebhookDelivery) error

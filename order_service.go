@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -379,6 +380,12 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 	// one was needed.
 	var pass *OTPPass
 	if r.OTP != "" {
+		if rep, err := Replayed(ctx, s.Store, r.Key); err != nil || rep != nil {
+			if rep != nil {
+				return *rep, nil
+			}
+			return Reply{}, err
+		}
 		var amount int64
 		if err := s.Store.View(ctx, func(tx Tx) error {
 			o, err := tx.OrderByID(ctx, r.OrderID)
@@ -471,6 +478,24 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 // payment is a plain balance payment. The limits are checked now, and counted when
 // the payment is made.
 func (s *OrderService) topupToPay(ctx context.Context, tx Tx, r PayRequest, o Order, payer Wallet, limits Limits, now time.Time) (Movement, bool, error) {
+	// One payment of an order at a time per customer: a second attempt while the
+	// first one's top-up waits for the bank would charge the card twice.
+	ots, err := tx.OrderTopups(ctx, o.ID)
+	if err != nil {
+		return Movement{}, false, err
+	}
+	for _, ot := range ots {
+		m, err := tx.Movement(ctx, payer.ID, ot.MovementID)
+		if ErrorCode(err) == CodeNotFound {
+			continue // another customer's
+		}
+		if err != nil {
+			return Movement{}, false, err
+		}
+		if m.Status == MovementPending {
+			return Movement{}, false, Errorf(CodeConflict, "your payment of this order is waiting for the bank: wait for it (you will be notified) instead of paying again")
+		}
+	}
 	if r.Method == "card" {
 		if err := wouldCharge(ctx, tx, payer, limits, o.Amount, now); err != nil {
 			return Movement{}, false, err
@@ -587,9 +612,12 @@ func (s *OrderService) ExpireDue(ctx context.Context) (int, error) {
 		}); err != nil {
 			return closed, err
 		}
-		n := 0
+		n, failed := 0, 0
+		var firstErr error
 		for _, d := range due {
+			did := false
 			err := s.Store.Transact(ctx, func(tx Tx) error {
+				did = false
 				o, err := tx.OrderByID(ctx, d.ID)
 				if err != nil {
 					return err
@@ -598,21 +626,30 @@ func (s *OrderService) ExpireDue(ctx context.Context) (int, error) {
 					return nil // paid, closed or extended meanwhile
 				}
 				_, err = closeOrder(ctx, tx, o, nowIn(s.Now, tx))
-				if err == nil {
-					n++
-				}
+				did = err == nil
 				return err
 			})
-			if err != nil {
-				return closed, err
+			switch {
+			case err != nil:
+				// One order that cannot be closed must not keep the others open:
+				// report it, and go on.
+				failed++
+				if firstErr == nil {
+					firstErr = fmt.Errorf("close expired order %s: %w", d.ID, err)
+				}
+			case did:
+				n++
 			}
+		}
+		if failed == len(due) && firstErr != nil {
+			return closed + n, firstErr
 		}
 		closed += n
 		if n > 0 && s.Committed != nil {
 			s.Committed()
 		}
 		if len(due) < 100 {
-			return closed, nil
+			return closed, firstErr
 		}
 	}
 }

@@ -86,6 +86,15 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 	if err := r.Validate(); err != nil {
 		return Reply{}, err
 	}
+	if r.OTP != "" {
+		// A retry gets its first answer, though the code it carried is spent.
+		if rep, err := Replayed(ctx, s.Store, r.Key); err != nil || rep != nil {
+			if rep != nil {
+				return *rep, nil
+			}
+			return Reply{}, err
+		}
+	}
 	pass, err := stepUp(ctx, s.Store, s.OTP, s.Now, r.CustomerID, r.DeviceID, r.Amount, r.OTP)
 	if err != nil {
 		return Reply{}, err

@@ -309,6 +309,9 @@ func (s *Server) payOrder(w http.ResponseWriter, r *http.Request, sess hebao.Ses
 	if req.CouponID != "" {
 		return invalid("coupons are not available yet: pay without coupon_id")
 	}
+	if req.CardID != "" && !hebao.ValidID("card", req.CardID) {
+		return invalid("card_id is not a card id")
+	}
 	id := r.PathValue("id")
 	hashed := req
 	hashed.PaymentPassword, hashed.OTP = "", ""
@@ -480,6 +483,9 @@ func (s *Server) confirmCodePayment(w http.ResponseWriter, r *http.Request, sess
 	}
 	if err := decode(r, &req); err != nil {
 		return err
+	}
+	if !hebao.ValidID("ord", req.OrderID) {
+		return invalid("order_id is not an order id")
 	}
 	hashed := req
 	hashed.PaymentPassword, hashed.OTP = "", ""

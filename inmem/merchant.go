@@ -255,3 +255,17 @@ func (t *tx) RefundByID(_ context.Context, id string) (hebao.Refund, error) {
 	}
 	return r, nil
 }
+
+func (t *tx) OrderTopups(_ context.Context, orderID string) ([]hebao.OrderTopup, error) {
+	if err := t.read(); err != nil {
+		return nil, err
+	}
+	var out []hebao.OrderTopup
+	for _, ot := range t.d.orderTopups {
+		if ot.OrderID == orderID {
+			out = append(out, ot)
+		}
+	}
+	slices.SortFunc(out, func(a, b hebao.OrderTopup) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}

@@ -465,3 +465,30 @@ func (t *tx) RefundByID(_ context.Context, id string) (hebao.Refund, error) {
 	}
 	return r, nil
 }
+
+const orderTopupsByOrder = `SELECT movement_id, order_id, auto, created_at FROM order_topups WHERE order_id = $1 ORDER BY created_at, movement_id`
+
+// OrderTopups implements hebao.Tx.
+func (t *tx) OrderTopups(_ context.Context, orderID string) ([]hebao.OrderTopup, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	rs, err := t.query(orderTopupsByOrder, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("read order top-ups: %w", err)
+	}
+	defer rs.Close()
+	var out []hebao.OrderTopup
+	for rs.Next() {
+		var (
+			ot            hebao.OrderTopup
+			auto, created int64
+		)
+		if err := rs.Scan(&ot.MovementID, &ot.OrderID, &auto, &created); err != nil {
+			return nil, fmt.Errorf("read order top-ups: %w", err)
+		}
+		ot.Auto, ot.CreatedAt = auto == 1, time.UnixMicro(created).UTC()
+		out = append(out, ot)
+	}
+	return out, rs.Err()
+}

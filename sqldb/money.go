@@ -53,10 +53,25 @@ func (t *tx) CreateMovement(_ context.Context, m hebao.Movement) error {
 	return nil
 }
 
-// Movement implements hebao.Tx.
+// buffered returns the index of the batch's buffered movement with this id and
+// wallet, or -1.
+func (t *tx) buffered(walletID, id string) int {
+	for i := len(t.b.movements) - 1; i >= 0; i-- {
+		if m := &t.b.movements[i]; m.ID == id && m.WalletID == walletID {
+			return i
+		}
+	}
+	return -1
+}
+
+// Movement implements hebao.Tx. A movement created earlier in the batch is read from
+// the buffer.
 func (t *tx) Movement(_ context.Context, walletID, id string) (hebao.Movement, error) {
 	if err := t.check(); err != nil {
 		return hebao.Movement{}, err
+	}
+	if i := t.buffered(walletID, id); i >= 0 {
+		return t.b.movements[i], nil
 	}
 	m, err := scanMovement(t.queryRow(movementByID, walletID, id))
 	if isNoRows(err) {
@@ -80,8 +95,28 @@ func (t *tx) Movements(_ context.Context, walletID, before string, limit int) ([
 	return t.movements(byWallet, walletID, before, limit)
 }
 
-// FinishMovement implements hebao.Tx.
+// FinishMovement implements hebao.Tx. A movement created earlier in the batch is
+// finished in the buffer.
 func (t *tx) FinishMovement(_ context.Context, walletID, id string, status hebao.MovementStatus, failureCode string, at time.Time) (bool, error) {
+	if err := t.checkWrite(); err != nil {
+		return false, err
+	}
+	if i := t.buffered(walletID, id); i >= 0 {
+		m := &t.b.movements[i]
+		if m.Status != hebao.MovementPending {
+			return false, nil
+		}
+		if i < t.nMoves { // an earlier closure's: restore it if this one fails
+			if t.undoMoves == nil {
+				t.undoMoves = map[int]hebao.Movement{}
+			}
+			if _, seen := t.undoMoves[i]; !seen {
+				t.undoMoves[i] = *m
+			}
+		}
+		m.Status, m.FailureCode, m.UpdatedAt = status, failureCode, at
+		return true, nil
+	}
 	n, err := t.exec(movementFinish, walletID, id, string(status), failureCode, at.UnixMicro())
 	if err != nil {
 		return false, t.retryable(fmt.Errorf("finish movement: %w", err))

@@ -662,6 +662,13 @@ func TestMerchantCardPayOrderGone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Paying again while the bank decides would charge the card twice.
+		if _, _, err := s.payBy(dave, o.ID, "card", late.ID, "d2"); hebao.ErrorCode(err) != hebao.CodeConflict {
+			t.Errorf("paying again by card while the top-up waits: %v, want conflict", err)
+		}
+		if _, _, err := s.payBy(dave, o.ID, "balance", "", "d3"); hebao.ErrorCode(err) != hebao.CodeConflict {
+			t.Errorf("paying again by balance while the top-up waits: %v, want conflict", err)
+		}
 		erin := s.customer("13800000702", 2, 10_000)
 		if _, err := s.pay(erin, o.ID, "e1"); err != nil {
 			t.Fatalf("erin pays first: %v", err)
@@ -740,5 +747,74 @@ func TestMerchantCardRefund(t *testing.T) {
 			t.Errorf("alice's wallet holds %d, want 1000", got)
 		}
 		mustVerify(t, w.db)
+	})
+}
+
+// TestMerchantPasswordFreeRace: 30 till payments at once from one customer's codes:
+// exactly PasswordFreeDaily go through without the password, the rest wait for them.
+func TestMerchantPasswordFreeRace(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		s := newShop(t, newWorld(t, open(t), nil), nil)
+		c := s.customer("13800000901", 2, 100_000)
+		const n = 30
+		codes := make([]string, n)
+		for i := range codes {
+			codes[i] = s.code(c)
+		}
+		got := make([]hebao.Order, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { got[i], errs[i] = s.till(fmt.Sprintf("FREE-RACE-%02d", i), codes[i], 1) })
+		}
+		wg.Wait()
+		byStatus := map[hebao.OrderStatus]int{}
+		for i, o := range got {
+			if errs[i] != nil {
+				t.Fatalf("till %d: %v", i, errs[i])
+			}
+			byStatus[o.Status]++
+		}
+		if d := cmp.Diff(map[hebao.OrderStatus]int{hebao.OrderSuccess: hebao.PasswordFreeDaily, hebao.OrderUserPaying: n - hebao.PasswordFreeDaily}, byStatus); d != "" {
+			t.Errorf("orders by status (-want +got):\n%s", d)
+		}
+		if bal := s.balance(c.Wallet.Account); bal != 100_000-hebao.PasswordFreeDaily {
+			t.Errorf("balance %d, want %d", bal, 100_000-hebao.PasswordFreeDaily)
+		}
+		mustVerify(t, s.db)
+	})
+}
+
+// TestMerchantRefundReplayRace: the same refund sent 20 times at once answers the one
+// refund every time.
+func TestMerchantRefundReplayRace(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		s := newShop(t, newWorld(t, open(t), nil), nil)
+		c := s.customer("13800000902", 2, 10_000)
+		o := s.order("REPLAY-0001", 5_000, "")
+		if _, err := s.pay(c, o.ID, "p"); err != nil {
+			t.Fatal(err)
+		}
+		const n = 20
+		ids := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				var r hebao.Refund
+				r, _, errs[i] = s.refund(o.OutTradeNo, "REPLAY-R-01", 1_000)
+				ids[i] = r.ID
+			})
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil || ids[i] != ids[0] {
+				t.Errorf("refund %d: %v, id %s (first %s)", i, errs[i], ids[i], ids[0])
+			}
+		}
+		if bal := s.balance(c.Wallet.Account); bal != 6_000 {
+			t.Errorf("balance %d, want 6000: refunded once", bal)
+		}
+		mustVerify(t, s.db)
 	})
 }

@@ -405,6 +405,15 @@ func TestMoneyStepUp(t *testing.T) {
 		if err := send(500_001, dev, "123456", "big"); err != nil {
 			t.Fatalf("¥5,000.01 from a new device with a code: %v", err)
 		}
+		// A retry with the same key gets the first answer, though its code is spent
+		// now (codes work once: the checker below refuses every code after one use).
+		spent := *w.transfers
+		spent.OTP = usedCode{}
+		req := transferRequest(a, b.Customer.Phone, 500_001, "big")
+		req.DeviceID, req.OTP = dev, "123456"
+		if _, err := spent.Send(ctx, req); err != nil {
+			t.Fatalf("the retry of a stepped-up transfer: %v", err)
+		}
 		if err := send(500_000, dev, "", "at-threshold"); err != nil {
 			t.Fatalf("¥5,000 from a new device without a code: %v", err)
 		}
@@ -538,4 +547,15 @@ func TestMoneyHistory(t *testing.T) {
 		}
 		mustVerify(t, w.db)
 	})
+}
+
+// usedCode is an OTP checker for which every code was used already.
+type usedCode struct{}
+
+func (usedCode) Check(context.Context, string, hebao.OTPPurpose, string) (hebao.OTPPass, error) {
+	return hebao.OTPPass{}, hebao.Errorf(hebao.CodeOTPInvalid, "this code was used")
+}
+
+func (usedCode) Use(context.Context, hebao.Tx, hebao.OTPPass) error {
+	return hebao.Errorf(hebao.CodeOTPInvalid, "this code was used")
 }

@@ -67,5 +67,12 @@ func (t *tx) PasswordFreePayments(_ context.Context, customerID string, since ti
 	if err := t.queryRow(passwordFreeCount, customerID, since.UnixMicro()).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count password-free payments: %w", err)
 	}
+	// And those paid earlier in this batch, whose rows the flush has not written yet.
+	for _, st := range t.b.orders {
+		o := st.o
+		if o.CustomerID == customerID && o.Method == "password_free" && st.loaded.Method != "password_free" && !o.PaidAt.Before(since) {
+			n++
+		}
+	}
 	return int(n), nil
 }

@@ -79,6 +79,7 @@ type tx struct {
 	undo       map[hebao.AccountID]*lockedAccount // state before this closure; nil = not loaded
 	undoUsage  map[string]*usageState             // the same for limit counters
 	undoOrders map[string]*orderState             // the same for orders
+	undoMoves  map[int]hebao.Movement             // buffered movements of earlier closures this one finished
 	nTransfer  int
 	nReplies   int
 	nEvents    int
@@ -122,6 +123,9 @@ func (t *tx) abort() error {
 	}
 	for _, r := range b.replyRows[t.nReplies:] {
 		delete(b.replies, replyKey{r.scope, r.key})
+	}
+	for i, prev := range t.undoMoves {
+		b.movements[i] = prev
 	}
 	for id, prev := range t.undoOrders {
 		if prev == nil {

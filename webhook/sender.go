@@ -12,8 +12,12 @@ import (
 )
 
 // lease is how long a delivery being sent is kept from other senders: a process that
-// dies mid-attempt leaves it to be tried again after this.
+// dies mid-attempt leaves it to be tried again after this. An attempt, name lookup
+// included, is bounded well within it.
 const lease = 30 * time.Second
+
+// parallelSends is how many deliveries one sender attempts at once.
+const parallelSends = 8
 
 // Sender sends the webhook deliveries the store owes merchants (the merchant side
 // of the outbox): each due delivery is signed afresh, sent once, and its outcome
@@ -99,14 +103,32 @@ func (s *Sender) DeliverDue(ctx context.Context) (int, error) {
 		}); err != nil {
 			return n, err
 		}
+		// Up to parallelSends at once, so that one slow receiver does not hold up
+		// every other merchant's webhooks.
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			first error
+			sem   = make(chan struct{}, parallelSends)
+		)
 		for _, d := range due {
-			tried, err := s.attempt(ctx, d)
-			if err != nil {
-				return n, err
-			}
-			if tried {
-				n++
-			}
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				tried, err := s.attempt(ctx, d)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil && first == nil {
+					first = err
+				}
+				if tried {
+					n++
+				}
+			})
+		}
+		wg.Wait()
+		if first != nil {
+			return n, first
 		}
 		if len(due) < 50 {
 			return n, nil
@@ -134,14 +156,17 @@ func (s *Sender) attempt(ctx context.Context, d hebao.WebhookDelivery) (bool, er
 	if err != nil || !claimed {
 		return false, err
 	}
-	res := s.send(ctx, d)
+	leased := d.NextAttemptAt
+	call, cancel := context.WithTimeout(ctx, 2*DeliveryTimeout)
+	res := s.send(call, d)
+	cancel()
 	err = s.Store.Transact(ctx, func(tx hebao.Tx) error {
 		cur, err := tx.Delivery(ctx, d.MerchantID, d.ID)
 		if err != nil {
 			return err
 		}
-		if cur.Attempts != d.Attempts {
-			return nil // a replay or another sender moved on meanwhile
+		if cur.Attempts != d.Attempts || !cur.NextAttemptAt.Equal(leased) || cur.Delivered {
+			return nil // a replay (which set the next attempt to now) or another sender moved on meanwhile
 		}
 		now := s.now()
 		cur.Attempts++
