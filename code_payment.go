@@ -222,7 +222,9 @@ func (s *OrderService) Confirm(ctx context.Context, r ConfirmRequest) (Reply, er
 		return Reply{}, err
 	}
 	tiers := s.Tiers.orDefault()
+	var topup *Movement // an auto top-up, started at the bank once the transaction commits
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
+		topup = nil
 		now := nowIn(s.Now, tx)
 		o, err := tx.OrderByID(ctx, r.OrderID)
 		if err != nil {
@@ -252,13 +254,22 @@ func (s *OrderService) Confirm(ctx context.Context, r ConfirmRequest) (Reply, er
 		if err != nil {
 			return Reply{}, err
 		}
-		if err := chargeOutgoing(ctx, tx, payer, limits, o.Amount, now); err != nil {
-			return Reply{}, err
-		}
 		if pass != nil {
 			if err := s.OTP.Use(ctx, tx, *pass); err != nil {
 				return Reply{}, err
 			}
+		}
+		// With auto top-up on and too little balance, the shortfall is topped up first
+		// and the order paid when the bank says yes (if it is still open by then).
+		if m, ok, err := s.topupToPay(ctx, tx, PayRequest{Method: "balance"}, o, payer, limits, now); err != nil || ok {
+			if err != nil {
+				return Reply{}, err
+			}
+			topup = &m
+			return r.Reply(o, m)
+		}
+		if err := chargeOutgoing(ctx, tx, payer, limits, o.Amount, now); err != nil {
+			return Reply{}, err
 		}
 		o, m, err := payOrder(ctx, tx, o, payer, "balance", now)
 		if err != nil {
@@ -268,6 +279,9 @@ func (s *OrderService) Confirm(ctx context.Context, r ConfirmRequest) (Reply, er
 	})
 	if err != nil {
 		return Reply{}, err
+	}
+	if topup != nil {
+		s.Bank.StartPending(*topup)
 	}
 	if s.Committed != nil {
 		s.Committed()

@@ -818,3 +818,41 @@ func TestMerchantRefundReplayRace(t *testing.T) {
 		mustVerify(t, s.db)
 	})
 }
+
+// TestMerchantConfirmAutoTopup: confirming a till's order the balance cannot cover
+// tops up the shortfall when auto top-up is on, and pays when the bank says yes.
+func TestMerchantConfirmAutoTopup(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		w := newWorld(t, open(t), nil)
+		s := newShop(t, w, nil)
+		s.orders.Bank = w.banks
+		ctx := context.Background()
+		c := s.customer("13800000903", 2, 100)
+		w.card(c.Customer.ID, "0007")
+		if err := w.db.Transact(ctx, func(tx hebao.Tx) error {
+			set := hebao.DefaultWalletSettings(c.Wallet.ID)
+			set.AutoTopup = true
+			return tx.SaveWalletSettings(ctx, set)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		o, err := s.till("TILL-AUTO-01", s.code(c), 150_000)
+		if err != nil || o.Status != hebao.OrderUserPaying {
+			t.Fatalf("till: %v %+v", err, o)
+		}
+		var reply hebao.Movement
+		_, err = s.orders.Confirm(ctx, hebao.ConfirmRequest{CustomerID: c.Customer.ID, DeviceID: "dev-" + c.Customer.Phone, OrderID: o.ID,
+			PaymentPassword: payPassword, Key: hebao.NewIdempotencyKey(c.Customer.ID+" confirm", "k1", []byte(o.ID)),
+			Reply: func(_ hebao.Order, m hebao.Movement) (hebao.Reply, error) { reply = m; return hebao.Reply{Status: 202, Body: []byte("{}")}, nil }})
+		if err != nil || reply.Kind != hebao.MovementTopup || reply.Amount != 150_000-100 {
+			t.Fatalf("confirm with auto top-up: %v %+v", err, reply)
+		}
+		if got := s.waitOrder(o.OutTradeNo, hebao.OrderSuccess, 5*time.Second); got.Status != hebao.OrderSuccess {
+			t.Fatalf("the order after the top-up: %+v", got)
+		}
+		if got := w.balance(c.Wallet.Account); got != 0 {
+			t.Errorf("balance %d, want 0", got)
+		}
+		mustVerify(t, w.db)
+	})
+}
