@@ -843,7 +843,10 @@ func TestMerchantConfirmAutoTopup(t *testing.T) {
 		var reply hebao.Movement
 		_, err = s.orders.Confirm(ctx, hebao.ConfirmRequest{CustomerID: c.Customer.ID, DeviceID: "dev-" + c.Customer.Phone, OrderID: o.ID,
 			PaymentPassword: payPassword, Key: hebao.NewIdempotencyKey(c.Customer.ID+" confirm", "k1", []byte(o.ID)),
-			Reply: func(_ hebao.Order, m hebao.Movement) (hebao.Reply, error) { reply = m; return hebao.Reply{Status: 202, Body: []byte("{}")}, nil }})
+			Reply: func(_ hebao.Order, m hebao.Movement) (hebao.Reply, error) {
+				reply = m
+				return hebao.Reply{Status: 202, Body: []byte("{}")}, nil
+			}})
 		if err != nil || reply.Kind != hebao.MovementTopup || reply.Amount != 150_000-100 {
 			t.Fatalf("confirm with auto top-up: %v %+v", err, reply)
 		}
