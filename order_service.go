@@ -478,25 +478,10 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 // payment is a plain balance payment. The limits are checked now, and counted when
 // the payment is made.
 func (s *OrderService) topupToPay(ctx context.Context, tx Tx, r PayRequest, o Order, payer Wallet, limits Limits, now time.Time) (Movement, bool, error) {
-	// One payment of an order at a time per customer: a second attempt while the
-	// first one's top-up waits for the bank would charge the card twice.
-	ots, err := tx.OrderTopups(ctx, o.ID)
-	if err != nil {
-		return Movement{}, false, err
-	}
-	for _, ot := range ots {
-		m, err := tx.Movement(ctx, payer.ID, ot.MovementID)
-		if ErrorCode(err) == CodeNotFound {
-			continue // another customer's
-		}
-		if err != nil {
+	if r.Method == "card" {
+		if err := noTopupWaiting(ctx, tx, o, payer); err != nil {
 			return Movement{}, false, err
 		}
-		if m.Status == MovementPending {
-			return Movement{}, false, Errorf(CodeConflict, "your payment of this order is waiting for the bank: wait for it (you will be notified) instead of paying again")
-		}
-	}
-	if r.Method == "card" {
 		if err := wouldCharge(ctx, tx, payer, limits, o.Amount, now); err != nil {
 			return Movement{}, false, err
 		}
@@ -510,23 +495,50 @@ func (s *OrderService) topupToPay(ctx context.Context, tx Tx, r PayRequest, o Or
 	if s.Bank == nil {
 		return Movement{}, false, nil
 	}
-	set, err := tx.WalletSettings(ctx, payer.ID)
-	if err != nil || !set.AutoTopup {
-		return Movement{}, false, err
-	}
+	// The common case, enough balance, reads nothing more.
 	bal, err := accountBalance(ctx, tx, payer.Account)
 	if err != nil || bal >= o.Amount {
+		return Movement{}, false, err
+	}
+	set, err := tx.WalletSettings(ctx, payer.ID)
+	if err != nil || !set.AutoTopup {
 		return Movement{}, false, err
 	}
 	cards, err := tx.Cards(ctx, payer.CustomerID)
 	if err != nil || len(cards) == 0 {
 		return Movement{}, false, err // no card: the payment fails for want of money, as without auto top-up
 	}
+	if err := noTopupWaiting(ctx, tx, o, payer); err != nil {
+		return Movement{}, false, err
+	}
 	if err := wouldCharge(ctx, tx, payer, limits, o.Amount, now); err != nil {
 		return Movement{}, false, err
 	}
 	m, err := s.Bank.startOrderTopup(ctx, tx, payer, cards[0], o, o.Amount-bal, true, now)
 	return m, err == nil, err
+}
+
+// noTopupWaiting refuses a second payment of o by the payer while the top-up of their
+// first one waits for the bank: it would charge the card twice.
+// Errors: conflict.
+func noTopupWaiting(ctx context.Context, tx Tx, o Order, payer Wallet) error {
+	ots, err := tx.OrderTopups(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	for _, ot := range ots {
+		m, err := tx.Movement(ctx, payer.ID, ot.MovementID)
+		if ErrorCode(err) == CodeNotFound {
+			continue // another customer's
+		}
+		if err != nil {
+			return err
+		}
+		if m.Status == MovementPending {
+			return Errorf(CodeConflict, "your payment of this order is waiting for the bank: wait for it (you will be notified) instead of paying again")
+		}
+	}
+	return nil
 }
 
 // wouldCharge checks that amount may leave w now under its limits, counting nothing.

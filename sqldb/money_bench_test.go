@@ -131,6 +131,7 @@ func BenchmarkOrderPay(b *testing.B) {
 					defer w.db.Close()
 					ctx := context.Background()
 					s := newShop(b, w, nil)
+					s.orders.Bank = w.banks // as served: card payments and auto top-up on
 					orders := make([]string, b.N)
 					for start := 0; start < b.N; start += 500 {
 						err := w.db.Transact(ctx, func(tx hebao.Tx) error {

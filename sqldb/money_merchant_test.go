@@ -666,8 +666,9 @@ func TestMerchantCardPayOrderGone(t *testing.T) {
 		if _, _, err := s.payBy(dave, o.ID, "card", late.ID, "d2"); hebao.ErrorCode(err) != hebao.CodeConflict {
 			t.Errorf("paying again by card while the top-up waits: %v, want conflict", err)
 		}
-		if _, _, err := s.payBy(dave, o.ID, "balance", "", "d3"); hebao.ErrorCode(err) != hebao.CodeConflict {
-			t.Errorf("paying again by balance while the top-up waits: %v, want conflict", err)
+		// From the balance nothing can be charged twice: it is simply empty yet.
+		if _, _, err := s.payBy(dave, o.ID, "balance", "", "d3"); hebao.ErrorCode(err) != hebao.CodeInsufficientFunds {
+			t.Errorf("paying again by balance while the top-up waits: %v, want insufficient_funds", err)
 		}
 		erin := s.customer("13800000702", 2, 10_000)
 		if _, err := s.pay(erin, o.ID, "e1"); err != nil {
