@@ -41,6 +41,9 @@ type CustomerService struct {
 	Argon2 Argon2Params
 	// Now is the clock; nil uses each transaction's time (Tx.Now).
 	Now func() time.Time
+	// Gifts, if set, gives each new wallet the opening gifts of the active campaigns
+	// (SPEC §7), once per person: its lookup key turns a phone into the person key.
+	Gifts *Keyring
 
 	dummy lazyHash
 }
@@ -140,6 +143,11 @@ func (s *CustomerService) Register(ctx context.Context, r Registration) (Registe
 		w, err := openWallet(ctx, tx, c.ID, now)
 		if err != nil {
 			return err
+		}
+		if s.Gifts != nil {
+			if err := grantOpeningGifts(ctx, tx, s.Gifts, w, c.Phone, now); err != nil {
+				return err
+			}
 		}
 		if err := tx.AddDevice(ctx, Device{CustomerID: c.ID, ID: r.DeviceID, FirstSeenAt: now}); err != nil {
 			return err

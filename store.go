@@ -72,6 +72,7 @@ type Tx interface {
 	MerchantTx
 	BillTx
 	PaymentCodeTx
+	CampaignTx
 }
 
 // CustomerTx is the part of Tx that keeps customers, their wallets and their devices.

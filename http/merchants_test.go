@@ -41,6 +41,7 @@ func (m *money) withShop(t *testing.T) {
 	a.cfg.Orders.Codes = &hebao.PaymentCodeService{Store: a.store, Keys: a.cfg.Cards.Keys, Now: a.clock.Now}
 	a.cfg.Orders.Bank = a.cfg.Bank
 	a.cfg.Webhooks = &hebao.WebhookService{Store: a.store, Now: a.clock.Now}
+	a.cfg.Campaigns = &hebao.CampaignService{Store: a.store, Keys: a.cfg.Cards.Keys, Now: a.clock.Now}
 	a.cfg.PublicURL = testPublicURL + "/" // the server drops the slash
 	m.s = newTestServer(t, a.cfg)
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -156,7 +157,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	noIdentity.Transfers, noIdentity.Bank, noIdentity.Hub = nil, nil, nil
 	broken.Ledger = brokenLedger{}
 	noShop := acct.cfg
-	noShop.Merchants, noShop.Orders, noShop.Webhooks = nil, nil, nil
+	noShop.Merchants, noShop.Orders, noShop.Webhooks, noShop.Campaigns = nil, nil, nil, nil
 	// Two merchants, orders in every state (one paid and partly refunded), and the
 	// webhooks they owe.
 	mch, rival := mon.merchant(t, "荷包咖啡"), mon.merchant(t, "隔壁小店")
@@ -211,6 +212,12 @@ func TestOpenAPIResponses(t *testing.T) {
 	codeB := issue(payerB.Registered)
 	confirmBody := func(orderID string) string {
 		return body(map[string]any{"order_id": orderID, "payment_password": payPassword})
+	}
+	campaignBody := `{"name": "开通礼", "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-04-01T00:00:00Z", "budget": 88800, "rules": {"opening_red_packet": 888}}`
+	campaign, err := acct.cfg.Campaigns.Create(t.Context(), hebao.Actor{Kind: hebao.ActorStaff, ID: "stf_x"}, hebao.CampaignRequest{Name: "春节",
+		StartsAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), EndsAt: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), Budget: 1_000})
+	if err != nil {
+		t.Fatal(err)
 	}
 	refundBody := func(no, refundNo string, amount int64, reason string) string {
 		return body(map[string]any{"out_trade_no": no, "out_refund_no": refundNo, "amount": amount, "reason": reason})
@@ -427,6 +434,14 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "pay page, a till's order", cfg: acct.cfg, method: "GET", target: "/pay/" + waiting.ID, status: 404},
 		{name: "pay page, unknown", cfg: acct.cfg, method: "GET", target: "/pay/" + noOrder, status: 404},
 		{name: "pay page, not configured", cfg: noShop, method: "GET", target: "/pay/" + toPay.ID, status: 503},
+		{name: "create campaign", cfg: acct.cfg, method: "POST", target: "/v1/admin/campaigns", header: authJSON(acct.admin), body: campaignBody, status: 201},
+		{name: "create campaign, ends first", cfg: acct.cfg, method: "POST", target: "/v1/admin/campaigns", header: authJSON(acct.admin), body: strings.Replace(campaignBody, "2026-04-01", "2026-01-01", 1), status: 400},
+		{name: "create campaign, agent", cfg: acct.cfg, method: "POST", target: "/v1/admin/campaigns", header: authJSON(acct.agent), body: campaignBody, status: 403},
+		{name: "create campaign, no token", cfg: acct.cfg, method: "POST", target: "/v1/admin/campaigns", header: jsonHeader(), body: campaignBody, status: 401},
+		{name: "create campaign, not configured", cfg: noShop, method: "POST", target: "/v1/admin/campaigns", header: authJSON(acct.admin), body: campaignBody, status: 503},
+		{name: "campaign", cfg: acct.cfg, method: "GET", target: "/v1/admin/campaigns/" + campaign.ID, header: bearerHeader(acct.admin), status: 200},
+		{name: "campaign, unknown", cfg: acct.cfg, method: "GET", target: "/v1/admin/campaigns/cmp_nope", header: bearerHeader(acct.admin), status: 404},
+		{name: "campaign, customer", cfg: acct.cfg, method: "GET", target: "/v1/admin/campaigns/" + campaign.ID, header: bearerHeader(payerA.Token), status: 403},
 		{name: "customer order", cfg: acct.cfg, method: "GET", target: "/v1/orders/" + toPay.ID, header: bearerHeader(payerB.Token), status: 200},
 		{name: "customer order, paid by you", cfg: acct.cfg, method: "GET", target: "/v1/orders/" + paidOrder.ID, header: bearerHeader(payerA.Token), status: 200},
 		{name: "customer order, unknown", cfg: acct.cfg, method: "GET", target: "/v1/orders/" + noOrder, header: bearerHeader(payerA.Token), status: 404},

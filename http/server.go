@@ -77,6 +77,8 @@ type Config struct {
 	Orders *hebao.OrderService
 	// Webhooks lists and replays webhook deliveries; nil answers 503.
 	Webhooks *hebao.WebhookService
+	// Campaigns creates and shows promotions (/v1/admin/campaigns); nil answers 503.
+	Campaigns *hebao.CampaignService
 	// PublicURL is where customers and shops reach this server, without a trailing
 	// slash ("https://pay.example.com"): orders' QR codes link to it.
 	PublicURL string
@@ -109,6 +111,7 @@ type Server struct {
 	orders       *hebao.OrderService
 	webhooks     *hebao.WebhookService
 	publicURL    string
+	campaigns    *hebao.CampaignService
 	streams      context.Context // ended by StopStreams
 	stopStreams  context.CancelFunc
 
@@ -152,6 +155,7 @@ func NewServer(cfg Config) (*Server, error) {
 		orders:       cfg.Orders,
 		webhooks:     cfg.Webhooks,
 		publicURL:    strings.TrimRight(cfg.PublicURL, "/"),
+		campaigns:    cfg.Campaigns,
 		mux:          http.NewServeMux(),
 	}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
@@ -244,6 +248,8 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/merchant/bills/{date}", s.asMerchant(s.merchantBill))
 	s.handle("GET /v1/qr/{file}", s.orderQR)
 	s.handle("GET /pay/{id}", s.orderPage)
+	s.handle("POST /v1/admin/campaigns", s.asStaff(hebao.RoleAdmin, s.createCampaign))
+	s.handle("GET /v1/admin/campaigns/{id}", s.asStaff(hebao.RoleAdmin, s.getCampaign))
 }
 
 // handlerFunc is the shape of every handler: it writes a success itself and returns

@@ -54,6 +54,8 @@ type data struct {
 	refunds       map[string]hebao.Refund          // by id
 	codes         map[[32]byte]hebao.PaymentCode
 	orderTopups   map[string]hebao.OrderTopup // by movement id
+	campaigns     map[string]hebao.Campaign
+	grants        map[string]hebao.Grant
 }
 
 type storedReply struct {
@@ -79,6 +81,7 @@ func newData() *data {
 		merchants: map[string]hebao.Merchant{}, orders: map[string]hebao.Order{}, deliveries: map[string]hebao.WebhookDelivery{},
 		refunds: map[string]hebao.Refund{}, codes: map[[32]byte]hebao.PaymentCode{},
 		orderTopups: map[string]hebao.OrderTopup{},
+		campaigns:   map[string]hebao.Campaign{}, grants: map[string]hebao.Grant{},
 	}
 }
 
@@ -110,6 +113,8 @@ func (d *data) clone() *data {
 	c.refunds = maps.Clone(d.refunds)
 	c.codes = maps.Clone(d.codes)
 	c.orderTopups = maps.Clone(d.orderTopups)
+	c.campaigns = maps.Clone(d.campaigns)
+	c.grants = maps.Clone(d.grants)
 	c.usage = maps.Clone(d.usage)
 	return &c
 }

@@ -118,12 +118,14 @@ func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
 		Status  string `json:"status"`
 		Tier    int    `json:"tier"`
 		Balance int64  `json:"balance"`
+		Promo   int64  `json:"promo_balance"`
 		Limits  struct {
 			BalanceCap *int64 `json:"balance_cap"`
 		} `json:"limits"`
 	}
 	c.call("GET", "/v1/wallet", reg.Token, "", 200, &w)
-	if w.ID != reg.WalletID || w.Status != "active" || w.Tier != 4 || w.Balance != 0 || w.Limits.BalanceCap == nil || *w.Limits.BalanceCap != 1_000_000 {
+	// --dev seeds an opening gift: a ¥8.88 red packet in the promo balance.
+	if w.ID != reg.WalletID || w.Status != "active" || w.Tier != 4 || w.Balance != 0 || w.Promo != 888 || w.Limits.BalanceCap == nil || *w.Limits.BalanceCap != 1_000_000 {
 		t.Errorf("wallet %+v", w)
 	}
 	c.call("DELETE", "/v1/sessions/current", reg.Token, "", 204, nil)
@@ -233,7 +235,7 @@ func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
 		APIKey                 string `json:"api_key"`
 		WebhookSecret          string `json:"webhook_secret"`
 	}
-	if err := json.Unmarshal(raw, &creds); err != nil || creds["admin"].Password == "" || creds["agent"].Password == "" || len(creds) != 3 {
+	if err := json.Unmarshal(raw, &creds); err != nil || creds["admin"].Password == "" || creds["agent"].Password == "" || len(creds) != 4 {
 		t.Fatalf("dev.json %s: %v", raw, err)
 	}
 	// The demo merchant's key opens the merchant API.
@@ -259,8 +261,8 @@ func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
 		Accounts int64 `json:"accounts"`
 	}
 	c.call("GET", "/v1/admin/ledger/verify", admin, "", 200, &report)
-	if !report.OK || report.Accounts != 7 {
-		t.Errorf("verify: %+v, want ok with the two wallets' 3 accounts each and the demo merchant's", report)
+	if !report.OK || report.Accounts != 9 {
+		t.Errorf("verify: %+v, want ok with the two wallets' 3 accounts each, the demo merchant's, the demo campaign's and the marketing account", report)
 	}
 	var audit struct {
 		Items []struct {

@@ -108,6 +108,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// so that a shop on the same machine can be tried (SPEC §8).
 	policy := webhook.Policy{AllowHTTP: dev, AllowLoopback: dev}
 	merchants := &hebao.MerchantService{Store: db, Keys: keyring}
+	campaigns := &hebao.CampaignService{Store: db, Keys: keyring}
 	sender := &webhook.Sender{Store: db, Secret: merchants.WebhookSecretOf, Policy: policy, Log: log}
 	if publicURL == "" {
 		publicURL = defaultPublicURL(addr)
@@ -124,7 +125,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Dev:              dev,
 		MinClientVersion: minVersion,
 		OTP:              otp,
-		Customers:        &hebao.CustomerService{Store: db, OTP: otp},
+		Customers:        &hebao.CustomerService{Store: db, OTP: otp, Gifts: keyring},
 		Wallets:          &hebao.WalletService{Store: db, Tiers: hebao.DefaultTierLimits()},
 		Identity:         &hebao.IdentityService{Store: db, Keys: keyring},
 		Cards:            &hebao.CardService{Store: db, Keys: keyring, OTP: otp},
@@ -140,11 +141,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Merchants:        merchants,
 		Orders:           orders,
 		Webhooks:         &hebao.WebhookService{Store: db, Committed: sender.Wake},
+		Campaigns:        campaigns,
 		PublicURL:        publicURL,
 	}
 	var devCredentials string // dev.json, under --dev
 	if dev {
-		if devCredentials, err = seedDev(ctx, staff, merchants, f.dataDir); err != nil {
+		if devCredentials, err = seedDev(ctx, staff, merchants, campaigns, f.dataDir); err != nil {
 			return err
 		}
 	}

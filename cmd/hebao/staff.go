@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hebaopay/hebao"
 )
@@ -100,6 +101,13 @@ type devFile struct {
 	Admin    *devCredential `json:"admin,omitempty"`
 	Agent    *devCredential `json:"agent,omitempty"`
 	Merchant *devMerchant   `json:"merchant,omitempty"`
+	Campaign *devCampaign   `json:"campaign,omitempty"`
+}
+
+// devCampaign is the seeded opening-gift campaign in dev.json.
+type devCampaign struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // devMerchant is the seeded demo merchant in dev.json.
@@ -114,7 +122,7 @@ type devMerchant struct {
 // a random password, and writes their credentials to <dir>/dev.json (mode 0600). An
 // account that exists already is left alone, and its entry in dev.json kept.
 // It returns the file's path.
-func seedDev(ctx context.Context, staff *hebao.StaffService, merchants *hebao.MerchantService, dir string) (string, error) {
+func seedDev(ctx context.Context, staff *hebao.StaffService, merchants *hebao.MerchantService, campaigns *hebao.CampaignService, dir string) (string, error) {
 	path := filepath.Join(dir, "dev.json")
 	var file devFile
 	switch b, err := os.ReadFile(path); {
@@ -147,6 +155,17 @@ func seedDev(ctx context.Context, staff *hebao.StaffService, merchants *hebao.Me
 			return "", fmt.Errorf("dev seed: %w", err)
 		}
 		file.Merchant = &devMerchant{ID: nm.Merchant.ID, Name: nm.Merchant.Name, APIKey: nm.APIKey, WebhookSecret: nm.WebhookSecret}
+	}
+	// The demo opening gift: a ¥8.88 red packet for each new wallet, for a year, from
+	// a ¥10,000 budget; made once.
+	if file.Campaign == nil {
+		now := time.Now().UTC()
+		c, err := campaigns.Create(ctx, by, hebao.CampaignRequest{Name: "开通礼 Opening gift (demo)", StartsAt: now.Add(-time.Minute),
+			EndsAt: now.Add(365 * 24 * time.Hour), Budget: 1_000_000, Rules: hebao.CampaignRules{OpeningRedPacket: 888}})
+		if err != nil {
+			return "", fmt.Errorf("dev seed: %w", err)
+		}
+		file.Campaign = &devCampaign{ID: c.ID, Name: c.Name}
 	}
 	b, err := json.MarshalIndent(file, "", "  ")
 	if err != nil {

@@ -1,0 +1,254 @@
+package hebao
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Campaign is a promotion (SPEC §7): a window, and a budget moved into the campaign's
+// own ledger account from the operator's marketing account. Whatever the campaign
+// gives comes out of that account, which can never go below zero, so a campaign never
+// spends more than its budget: once it is spent, grants stop, and say so.
+type Campaign struct {
+	ID       string // "cmp_…"
+	Name     string
+	StartsAt time.Time
+	EndsAt   time.Time
+	Budget   int64     // fen funded at creation
+	Account  AccountID // kind campaign_budget
+	Rules    CampaignRules
+	// CreatedBy is the admin who made it.
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// CampaignRules are what a campaign gives.
+type CampaignRules struct {
+	// OpeningRedPacket is fen put in the promo balance of each new wallet opened
+	// during the campaign, once per person (开通礼).
+	OpeningRedPacket int64
+}
+
+// Active reports whether the campaign's window holds at.
+func (c Campaign) Active(at time.Time) bool { return !at.Before(c.StartsAt) && at.Before(c.EndsAt) }
+
+// Campaign limits.
+const (
+	maxCampaignName   = 100
+	MaxCampaignLength = 366 * 24 * time.Hour
+)
+
+// Grant is one thing a campaign gave one person: the ledger transfer of it, and the
+// key that makes it once per person (a phone, or once real-named an ID number).
+type Grant struct {
+	ID         string // "gnt_…"
+	CampaignID string
+	Kind       string // "opening_red_packet"
+	PersonKey  string // "phone:<hmac>" — never the phone itself
+	WalletID   string
+	Amount     int64
+	CreatedAt  time.Time
+}
+
+// CampaignTx is the part of Tx that keeps campaigns and what they granted.
+type CampaignTx interface {
+	// CreateCampaign stores a new campaign.
+	CreateCampaign(ctx context.Context, c Campaign) error
+	// CampaignByID returns the campaign; not_found if none.
+	CampaignByID(ctx context.Context, id string) (Campaign, error)
+	// ActiveCampaigns returns the campaigns whose window holds at, oldest first.
+	ActiveCampaigns(ctx context.Context, at time.Time) ([]Campaign, error)
+	// CreateGrant stores a grant; conflict if the campaign gave this kind to this
+	// person already.
+	CreateGrant(ctx context.Context, g Grant) error
+	// HasGrant reports whether the campaign gave this kind to this person.
+	HasGrant(ctx context.Context, campaignID, kind, personKey string) (bool, error)
+	// CampaignGrants counts the campaign's grants and adds up what they gave.
+	CampaignGrants(ctx context.Context, campaignID string) (count int, total int64, err error)
+}
+
+// ActionCampaignAdd is the audit action of an admin creating a campaign.
+const ActionCampaignAdd = "campaign.add"
+
+// GrantOpeningRedPacket is the Grant kind of an opening gift's red packet.
+const GrantOpeningRedPacket = "opening_red_packet"
+
+// CampaignService creates campaigns and shows how they stand (SPEC §7).
+type CampaignService struct {
+	Store Store
+	// Keys derives the key that turns a phone into a grant's person key.
+	Keys *Keyring
+	Now  func() time.Time
+}
+
+// CampaignRequest is an admin's POST /v1/admin/campaigns.
+type CampaignRequest struct {
+	Name     string
+	StartsAt time.Time
+	EndsAt   time.Time
+	Budget   int64
+	Rules    CampaignRules
+}
+
+// Validate checks the request's own fields.
+// Errors: invalid_request.
+func (r CampaignRequest) Validate() error {
+	name := strings.TrimSpace(r.Name)
+	if name == "" || utf8.RuneCountInString(name) > maxCampaignName || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return Errorf(CodeInvalidRequest, "name must be 1 to %d characters of text", maxCampaignName)
+	}
+	if r.StartsAt.IsZero() || r.EndsAt.IsZero() || !r.EndsAt.After(r.StartsAt) {
+		return Errorf(CodeInvalidRequest, "ends_at must be after starts_at")
+	}
+	if r.EndsAt.Sub(r.StartsAt) > MaxCampaignLength {
+		return Errorf(CodeInvalidRequest, "a campaign lasts at most a year")
+	}
+	if err := CheckAmount(r.Budget); err != nil {
+		return Errorf(CodeInvalidRequest, "budget: %v", err)
+	}
+	if p := r.Rules.OpeningRedPacket; p < 0 || p > r.Budget {
+		return Errorf(CodeInvalidRequest, "opening_red_packet must be from 0 to the budget")
+	}
+	return nil
+}
+
+// Create makes a campaign on behalf of the admin by and funds its budget from the
+// operator's marketing account, in one transaction.
+// Errors: invalid_request.
+func (s *CampaignService) Create(ctx context.Context, by Actor, r CampaignRequest) (Campaign, error) {
+	if err := r.Validate(); err != nil {
+		return Campaign{}, err
+	}
+	var out Campaign
+	err := s.Store.Transact(ctx, func(tx Tx) error {
+		now := nowIn(s.Now, tx)
+		c := Campaign{ID: NewID("cmp"), Name: strings.TrimSpace(r.Name), StartsAt: r.StartsAt.UTC(), EndsAt: r.EndsAt.UTC(),
+			Budget: r.Budget, Rules: r.Rules, CreatedBy: by.ID, CreatedAt: now}
+		budget, err := tx.CreateAccount(ctx, Account{Kind: AccountCampaignBudget, Unit: CNY, Owner: c.ID})
+		if err != nil {
+			return err
+		}
+		c.Account = budget.ID
+		funding, err := marketingAccount(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := tx.Post(ctx, &Transfer{ID: NewID("trf"), Kind: TransferFunding, Ref: c.ID, Postings: Move(funding, c.Account, CNY, r.Budget)}); err != nil {
+			return err
+		}
+		if err := tx.CreateCampaign(ctx, c); err != nil {
+			return err
+		}
+		out = c
+		return tx.AddAudit(ctx, audit(ctx, now, by, ActionCampaignAdd, c.ID, map[string]string{"name": c.Name, "budget": yuan(r.Budget)}))
+	})
+	return out, err
+}
+
+// marketingAccount returns the operator's marketing account, creating it the first
+// time: where campaign budgets come from (it may go below zero: the operator's money).
+func marketingAccount(ctx context.Context, tx Tx) (AccountID, error) {
+	a, err := tx.AccountByOwner(ctx, AccountMarketingFunding, "")
+	if ErrorCode(err) == CodeNotFound {
+		if a, err = NewAccount(AccountMarketingFunding, "", "", false); err != nil {
+			return 0, err
+		}
+		a, err = tx.CreateAccount(ctx, a)
+	}
+	return a.ID, err
+}
+
+// CampaignStatus is how a campaign stands.
+type CampaignStatus struct {
+	Campaign  Campaign
+	Remaining int64 // fen left in its budget account
+	Spent     int64 // Budget − Remaining
+	Grants    int
+	// State is "scheduled", "active", "budget_spent" (active, but too little is left
+	// to give what it gives) or "ended".
+	State string
+}
+
+// Status returns how the campaign stands at now.
+// Errors: not_found.
+func (s *CampaignService) Status(ctx context.Context, id string) (CampaignStatus, error) {
+	if !ValidID("cmp", id) {
+		return CampaignStatus{}, Errorf(CodeNotFound, "no such campaign")
+	}
+	var out CampaignStatus
+	err := s.Store.View(ctx, func(tx Tx) error {
+		c, err := tx.CampaignByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		as, err := tx.Accounts(ctx, c.Account)
+		if err != nil {
+			return err
+		}
+		n, _, err := tx.CampaignGrants(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		rem := as[c.Account].Balance
+		out = CampaignStatus{Campaign: c, Remaining: rem, Spent: c.Budget - rem, Grants: n, State: campaignState(c, rem, nowIn(s.Now, tx))}
+		return nil
+	})
+	if ErrorCode(err) == CodeNotFound {
+		err = Errorf(CodeNotFound, "no such campaign")
+	}
+	return out, err
+}
+
+func campaignState(c Campaign, remaining int64, now time.Time) string {
+	switch {
+	case now.Before(c.StartsAt):
+		return "scheduled"
+	case !now.Before(c.EndsAt):
+		return "ended"
+	case c.Rules.OpeningRedPacket > 0 && remaining < c.Rules.OpeningRedPacket:
+		return "budget_spent"
+	}
+	return "active"
+}
+
+// grantOpeningGifts gives a newly opened wallet what the active campaigns give new
+// wallets, once per person, in the transaction that opens it. A campaign whose budget
+// cannot cover the gift gives nothing and the wallet opens all the same.
+func grantOpeningGifts(ctx context.Context, tx Tx, keys *Keyring, w Wallet, phone string, now time.Time) error {
+	cs, err := tx.ActiveCampaigns(ctx, now)
+	if err != nil || len(cs) == 0 {
+		return err
+	}
+	person := "phone:" + keys.Lookup("grant person", phone)
+	for _, c := range cs {
+		amount := c.Rules.OpeningRedPacket
+		if amount <= 0 {
+			continue
+		}
+		had, err := tx.HasGrant(ctx, c.ID, GrantOpeningRedPacket, person)
+		if err != nil {
+			return err
+		}
+		if had {
+			continue
+		}
+		as, err := tx.Accounts(ctx, c.Account)
+		if err != nil {
+			return err
+		}
+		if as[c.Account].Balance < amount {
+			continue // the budget is spent: this campaign stops giving, cleanly
+		}
+		g := Grant{ID: NewID("gnt"), CampaignID: c.ID, Kind: GrantOpeningRedPacket, PersonKey: person, WalletID: w.ID, Amount: amount, CreatedAt: now}
+		if err := tx.Post(ctx, &Transfer{ID: NewID("trf"), Kind: TransferPromo, Ref: g.ID, Postings: Move(c.Account, w.PromoAccount, CNY, amount)}); err != nil {
+			return err
+		}
+		if err := tx.CreateGrant(ctx, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hebaopay/hebao"
+)
+
+// The statements of campaigns and their grants.
+const (
+	campaignColumns = `id, name, starts_at, ends_at, budget, account_id, rules, created_by, created_at`
+	campaignInsert  = `INSERT INTO campaigns (` + campaignColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	campaignByID    = `SELECT ` + campaignColumns + ` FROM campaigns WHERE id = $1`
+	campaignsActive = `SELECT ` + campaignColumns + ` FROM campaigns WHERE ends_at > $1 AND starts_at <= $1 ORDER BY created_at, id`
+
+	grantInsert = `INSERT INTO campaign_grants (id, campaign_id, kind, person_key, wallet_id, amount, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	grantExists = `SELECT COUNT(*) FROM campaign_grants WHERE campaign_id = $1 AND kind = $2 AND person_key = $3`
+	grantTotals = `SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM campaign_grants WHERE campaign_id = $1`
+)
+
+// CreateCampaign implements hebao.Tx.
+func (t *tx) CreateCampaign(_ context.Context, c hebao.Campaign) error {
+	if c.ID == "" || c.Name == "" || c.Account == 0 {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "a campaign needs an id, a name and an account")
+	}
+	rules, err := json.Marshal(c.Rules)
+	if err != nil {
+		return err
+	}
+	if _, err := t.execOwn(campaignInsert, c.ID, c.Name, c.StartsAt.UnixMicro(), c.EndsAt.UnixMicro(), c.Budget, int64(c.Account),
+		string(rules), c.CreatedBy, c.CreatedAt.UnixMicro()); err != nil {
+		return t.retryable(fmt.Errorf("store campaign: %w", err))
+	}
+	return nil
+}
+
+// CampaignByID implements hebao.Tx.
+func (t *tx) CampaignByID(_ context.Context, id string) (hebao.Campaign, error) {
+	if err := t.check(); err != nil {
+		return hebao.Campaign{}, err
+	}
+	c, err := scanCampaign(t.queryRow(campaignByID, id))
+	if isNoRows(err) {
+		return hebao.Campaign{}, hebao.Errorf(hebao.CodeNotFound, "no such campaign")
+	}
+	if err != nil {
+		return hebao.Campaign{}, fmt.Errorf("read campaign: %w", err)
+	}
+	return c, nil
+}
+
+// ActiveCampaigns implements hebao.Tx.
+func (t *tx) ActiveCampaigns(_ context.Context, at time.Time) ([]hebao.Campaign, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	rs, err := t.query(campaignsActive, at.UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("read campaigns: %w", err)
+	}
+	defer rs.Close()
+	var out []hebao.Campaign
+	for rs.Next() {
+		c, err := scanCampaign(rs)
+		if err != nil {
+			return nil, fmt.Errorf("read campaigns: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rs.Err()
+}
+
+func scanCampaign(r scanner) (hebao.Campaign, error) {
+	var (
+		c                        hebao.Campaign
+		starts, ends, acct, made int64
+		rules                    string
+	)
+	if err := r.Scan(&c.ID, &c.Name, &starts, &ends, &c.Budget, &acct, &rules, &c.CreatedBy, &made); err != nil {
+		return hebao.Campaign{}, err
+	}
+	if err := json.Unmarshal([]byte(rules), &c.Rules); err != nil {
+		return hebao.Campaign{}, fmt.Errorf("campaign %s rules: %w", c.ID, err)
+	}
+	c.StartsAt, c.EndsAt, c.CreatedAt = time.UnixMicro(starts).UTC(), time.UnixMicro(ends).UTC(), time.UnixMicro(made).UTC()
+	c.Account = hebao.AccountID(acct)
+	return c, nil
+}
+
+// CreateGrant implements hebao.Tx.
+func (t *tx) CreateGrant(_ context.Context, g hebao.Grant) error {
+	if g.ID == "" || g.CampaignID == "" || g.Kind == "" || g.PersonKey == "" {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "a grant needs an id, a campaign, a kind and a person")
+	}
+	if _, err := t.execOwn(grantInsert, g.ID, g.CampaignID, g.Kind, g.PersonKey, g.WalletID, g.Amount, g.CreatedAt.UnixMicro()); err != nil {
+		return t.retryable(fmt.Errorf("store grant: %w", err))
+	}
+	return nil
+}
+
+// HasGrant implements hebao.Tx.
+func (t *tx) HasGrant(_ context.Context, campaignID, kind, personKey string) (bool, error) {
+	if err := t.check(); err != nil {
+		return false, err
+	}
+	var n int64
+	if err := t.queryRow(grantExists, campaignID, kind, personKey).Scan(&n); err != nil {
+		return false, fmt.Errorf("read grants: %w", err)
+	}
+	return n > 0, nil
+}
+
+// CampaignGrants implements hebao.Tx.
+func (t *tx) CampaignGrants(_ context.Context, campaignID string) (int, int64, error) {
+	if err := t.check(); err != nil {
+		return 0, 0, err
+	}
+	var n, total int64
+	if err := t.queryRow(grantTotals, campaignID).Scan(&n, &total); err != nil {
+		return 0, 0, fmt.Errorf("read grants: %w", err)
+	}
+	return int(n), total, nil
+}
