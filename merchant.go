@@ -88,11 +88,14 @@ type Order struct {
 	MovementID string // the payment in the customer's history
 	Refunded   int64  // fen refunded so far
 	Refunds    int    // refunds made so far
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	PaidAt     time.Time // zero until paid
-	ClosedAt   time.Time // zero unless closed
-	UpdatedAt  time.Time
+	// PromoPaid is the part of the payment that came from the payer's promo balance:
+	// refunds give that share back to it, never as cash.
+	PromoPaid int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	PaidAt    time.Time // zero until paid
+	ClosedAt  time.Time // zero unless closed
+	UpdatedAt time.Time
 }
 
 // WebhookDelivery is one event to send to a merchant's notify_url, written in the

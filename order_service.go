@@ -496,10 +496,15 @@ func (s *OrderService) topupToPay(ctx context.Context, tx Tx, r PayRequest, o Or
 		return Movement{}, false, nil
 	}
 	// The common case, enough balance, reads nothing more.
-	bal, err := accountBalance(ctx, tx, payer.Account)
+	bal, err := balanceHint(ctx, tx, payer.Account)
 	if err != nil || bal >= o.Amount {
 		return Movement{}, false, err
 	}
+	promo, err := promoAvailable(ctx, tx, payer, o.Amount)
+	if err != nil || bal+promo >= o.Amount {
+		return Movement{}, false, err
+	}
+	bal += promo
 	set, err := tx.WalletSettings(ctx, payer.ID)
 	if err != nil || !set.AutoTopup {
 		return Movement{}, false, err
@@ -548,6 +553,45 @@ func wouldCharge(ctx context.Context, tx Tx, w Wallet, l Limits, amount int64, n
 	return err
 }
 
+// split moves amount between a wallet's two accounts and another account: part of it
+// (promo, from 0 to amount) on the promo side, the rest on the cash side. A positive
+// amount goes from the wallet to other, a negative one from other to the wallet.
+func split(promoAcct AccountID, promo int64, cashAcct, other AccountID, amount int64) []Posting {
+	ps := make([]Posting, 0, 3)
+	if promo != 0 {
+		ps = append(ps, Posting{Account: promoAcct, Unit: CNY, Amount: -promo})
+	}
+	if cash := amount - promo; cash != 0 {
+		ps = append(ps, Posting{Account: cashAcct, Unit: CNY, Amount: -cash})
+	}
+	return append(ps, Posting{Account: other, Unit: CNY, Amount: amount})
+}
+
+// promoAvailable is how much of amount the payer's promo balance covers, as far as
+// the store's memory knows (balanceHint).
+func promoAvailable(ctx context.Context, tx Tx, w Wallet, amount int64) (int64, error) {
+	if w.PromoAccount == 0 {
+		return 0, nil
+	}
+	bal, err := balanceHint(ctx, tx, w.PromoAccount)
+	return min(bal, amount), err
+}
+
+// balanceHinter is a Tx that can tell an account's balance from memory, without a
+// database read: a hint, good enough to decide how to split a payment, because the
+// ledger itself refuses any transfer the real balance cannot cover.
+type balanceHinter interface {
+	BalanceHint(ctx context.Context, id AccountID) (int64, error)
+}
+
+// balanceHint is the account's balance from tx's memory if it has one, else read.
+func balanceHint(ctx context.Context, tx Tx, id AccountID) (int64, error) {
+	if h, ok := tx.(balanceHinter); ok {
+		return h.BalanceHint(ctx, id)
+	}
+	return accountBalance(ctx, tx, id)
+}
+
 // payable says why o cannot be paid now, if it cannot.
 func payable(o Order, now time.Time) error {
 	switch {
@@ -569,10 +613,31 @@ func payOrder(ctx context.Context, tx Tx, o Order, payer Wallet, method string, 
 	if err != nil {
 		return Order{}, Movement{}, err
 	}
-	t := &Transfer{ID: NewID("trf"), Kind: TransferPayment, Ref: o.ID, Postings: Move(payer.Account, mch.Account, CNY, o.Amount)}
-	if err := tx.Post(ctx, t); err != nil {
+	// Red-packet money first (SPEC §7), then the balance; a card payment is what the
+	// customer chose to pay with, so its top-up pays it all.
+	var promo int64
+	if method != "card" {
+		if promo, err = promoAvailable(ctx, tx, payer, o.Amount); err != nil {
+			return Order{}, Movement{}, err
+		}
+	}
+	t := &Transfer{ID: NewID("trf"), Kind: TransferPayment, Ref: o.ID, Postings: split(payer.PromoAccount, promo, payer.Account, mch.Account, o.Amount)}
+	err = tx.Post(ctx, t)
+	if ErrorCode(err) == CodeInsufficientFunds && promo > 0 {
+		// The promo balance the split counted on was only remembered: read it, and
+		// split again.
+		bal, rerr := accountBalance(ctx, tx, payer.PromoAccount)
+		if rerr != nil {
+			return Order{}, Movement{}, rerr
+		}
+		promo = min(bal, o.Amount)
+		t.Postings = split(payer.PromoAccount, promo, payer.Account, mch.Account, o.Amount)
+		err = tx.Post(ctx, t)
+	}
+	if err != nil {
 		return Order{}, Movement{}, err
 	}
+	o.PromoPaid = promo
 	mv := Movement{ID: NewID("mov"), WalletID: payer.ID, Account: payer.Account, CustomerID: payer.CustomerID, Kind: MovementPayment,
 		Status: MovementSucceeded, Amount: o.Amount, Counterparty: mch.ID, CounterpartyName: mch.Name, Memo: o.Subject,
 		Ref: o.ID, CreatedAt: now, UpdatedAt: now}

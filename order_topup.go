@@ -78,7 +78,11 @@ func (s *BankService) afterTopup(ctx context.Context, tx Tx, m Movement, status 
 	if err != nil {
 		return nil, err
 	}
-	if bal < o.Amount {
+	promo, err := promoAvailable(ctx, tx, w, o.Amount)
+	if err != nil {
+		return nil, err
+	}
+	if bal+promo < o.Amount {
 		return nil, nil
 	}
 	limits, err := s.Tiers.orDefault().For(w.Tier)

@@ -3,6 +3,7 @@ package hebao
 import (
 	"context"
 	"crypto/sha256"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -153,7 +154,9 @@ func (s *OrderService) Refund(ctx context.Context, m Merchant, r RefundRequest) 
 				return err
 			}
 		}
-		t := &Transfer{ID: NewID("trf"), Kind: TransferRefund, Ref: out.ID, Postings: Move(mch.Account, wal.Account, CNY, r.Amount)}
+		// The share paid from red packets goes back to them, never as cash.
+		t := &Transfer{ID: NewID("trf"), Kind: TransferRefund, Ref: out.ID,
+			Postings: split(wal.PromoAccount, -promoShare(o, r.Amount), wal.Account, mch.Account, -r.Amount)}
 		if err := tx.Post(ctx, t); err != nil {
 			if ErrorCode(err) == CodeInsufficientFunds {
 				return Errorf(CodeInsufficientFunds, "the settlement balance cannot cover this refund")
@@ -274,4 +277,20 @@ func (s *OrderService) GetRefund(ctx context.Context, m Merchant, outRefundNo st
 		err = Errorf(CodeNotFound, "no such refund")
 	}
 	return r, o, err
+}
+
+// promoShare is the part of a refund of amount from o that goes back to the payer's
+// promo balance: in proportion to what red packets paid, rounded down, and counted on
+// the total refunded so far, so that refunding the whole order in any number of parts
+// gives back exactly PromoPaid.
+func promoShare(o Order, amount int64) int64 {
+	if o.PromoPaid <= 0 || o.Amount <= 0 {
+		return 0
+	}
+	upTo := func(refunded int64) int64 {
+		hi, lo := bits.Mul64(uint64(refunded), uint64(o.PromoPaid))
+		q, _ := bits.Div64(hi, lo, uint64(o.Amount))
+		return int64(q)
+	}
+	return upTo(o.Refunded+amount) - upTo(o.Refunded)
 }

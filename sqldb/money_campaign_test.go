@@ -54,7 +54,7 @@ func TestCampaignOpeningGifts(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		gifted := 0
+		gifted, giftedPhone := 0, ""
 		for i, r := range regs {
 			if errs[i] != nil {
 				t.Fatalf("register %d: %v", i, errs[i])
@@ -68,6 +68,7 @@ func TestCampaignOpeningGifts(t *testing.T) {
 			switch promo {
 			case 888:
 				gifted++
+				giftedPhone = r.Customer.Phone
 			case 0:
 			default:
 				t.Errorf("wallet %d got %d in red packets", i, promo)
@@ -86,11 +87,88 @@ func TestCampaignOpeningGifts(t *testing.T) {
 		// Once per person: the grant is keyed by the person, whatever wallet asks.
 		err = dbs[0].Transact(ctx, func(tx hebao.Tx) error {
 			return tx.CreateGrant(ctx, hebao.Grant{ID: hebao.NewID("gnt"), CampaignID: c.ID, Kind: hebao.GrantOpeningRedPacket,
-				PersonKey: "phone:" + keys.Lookup("grant person", "13700000000"), WalletID: "wal_x", Amount: 1, CreatedAt: tx.Now()})
+				PersonKey: "phone:" + keys.Lookup("grant person", giftedPhone), WalletID: "wal_x", Amount: 1, CreatedAt: tx.Now()})
 		})
 		if hebao.ErrorCode(err) != hebao.CodeConflict {
 			t.Errorf("a second grant to the same person: %v, want conflict", err)
 		}
 		mustVerify(t, dbs[0])
+	})
+}
+
+// TestPromoSpending: red-packet money pays merchants first and never leaves as a
+// transfer; a refund gives the red-packet share back to the promo balance, in
+// proportion and exactly in total (hand-worked figures in the comments).
+func TestPromoSpending(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		w := newWorld(t, open(t), nil)
+		s := newShop(t, w, nil)
+		ctx := context.Background()
+		now := time.Now()
+		if _, err := (&hebao.CampaignService{Store: w.db, Keys: w.keys}).Create(ctx, hebao.Actor{Kind: hebao.ActorStaff, ID: "stf_x"},
+			hebao.CampaignRequest{Name: "开通礼", StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour), Budget: 10_000,
+				Rules: hebao.CampaignRules{OpeningRedPacket: 888}}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := (&hebao.CustomerService{Store: w.db, OTP: anyCode{}, Argon2: cheapArgon2, Gifts: w.keys}).Register(ctx,
+			hebao.Registration{Phone: "13800001001", OTP: "123456", Password: "correct horse", DeviceID: "dev-13800001001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash := hebao.HashPaymentPassword(w.keys.DeriveKey(hebao.PaymentPasswordKeyPurpose), r.Wallet.ID, payPassword)
+		if err := w.db.Transact(ctx, func(tx hebao.Tx) error {
+			return tx.SavePaymentPassword(ctx, hebao.PaymentPassword{WalletID: r.Wallet.ID, Hash: hash, UpdatedAt: tx.Now()})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w.fund(r.Wallet.Account, 1_000)
+		balances := func() (cash, promo int64) { return w.balance(r.Wallet.Account), w.balance(r.Wallet.PromoAccount) }
+		check := func(step string, wantCash, wantPromo int64) {
+			t.Helper()
+			if cash, promo := balances(); cash != wantCash || promo != wantPromo {
+				t.Errorf("%s: cash %d promo %d, want %d and %d", step, cash, promo, wantCash, wantPromo)
+			}
+		}
+		check("opened", 1_000, 888)
+
+		// 500 to pay, 888 in red packets: all from them. Left: cash 1000, promo 388.
+		a := s.order("PROMO-0001", 500, "")
+		if _, err := s.pay(r, a.ID, "p1"); err != nil {
+			t.Fatal(err)
+		}
+		check("first payment", 1_000, 388)
+		// 1000 to pay: 388 from red packets, 612 from cash. Left: cash 388, promo 0.
+		b := s.order("PROMO-0002", 1_000, "")
+		if _, err := s.pay(r, b.ID, "p2"); err != nil {
+			t.Fatal(err)
+		}
+		check("second payment", 388, 0)
+		if got, _ := s.orders.Get(ctx, s.merchant, b.OutTradeNo); got.PromoPaid != 388 {
+			t.Errorf("promo paid %d, want 388", got.PromoPaid)
+		}
+
+		// Red-packet money never leaves as a transfer: only cash can.
+		other := w.customer("13800001002", 2, 0)
+		if _, err := w.transfers.Send(ctx, transferRequest(r, other.Customer.Phone, 389, "t1")); hebao.ErrorCode(err) != hebao.CodeInsufficientFunds {
+			t.Errorf("a transfer above the cash balance: %v, want insufficient_funds", err)
+		}
+
+		// Refund half of b: 500 × 388 / 1000 = 194 back to red packets, 306 to cash.
+		if _, _, err := s.refund(b.OutTradeNo, "PROMO-R-01", 500); err != nil {
+			t.Fatal(err)
+		}
+		check("half refunded", 388+306, 194)
+		// The other half: 1000 × 388 / 1000 − 194 = 194 more; 306 to cash. In all the
+		// red packets get back exactly the 388 they paid.
+		if _, _, err := s.refund(b.OutTradeNo, "PROMO-R-02", 500); err != nil {
+			t.Fatal(err)
+		}
+		check("all refunded", 388+306+306, 388)
+		// A refund of a, paid wholly by red packets: 333 × 500 / 500 = 333 back to them.
+		if _, _, err := s.refund(a.OutTradeNo, "PROMO-R-03", 333); err != nil {
+			t.Fatal(err)
+		}
+		check("a refunded in part", 1_000, 721)
+		mustVerify(t, w.db)
 	})
 }

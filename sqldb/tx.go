@@ -497,3 +497,20 @@ func (t *tx) Emit(_ context.Context, e hebao.Event) error {
 	t.b.events = append(t.b.events, e)
 	return nil
 }
+
+// BalanceHint returns the account's balance as the batch or the committer's cache
+// knows it, reading the database only when neither does: a hint for deciding how to
+// split a payment (hebao's balanceHinter); the ledger's own checks stay exact.
+func (t *tx) BalanceHint(_ context.Context, id hebao.AccountID) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	if err := t.load([]hebao.AccountID{id}, false); err != nil {
+		return 0, err
+	}
+	a, ok := t.b.accounts[id]
+	if !ok {
+		return 0, hebao.Errorf(hebao.CodeNotFound, "account %d not found", id)
+	}
+	return a.Balance, nil
+}
