@@ -51,6 +51,10 @@ type Grant struct {
 	WalletID   string
 	Amount     int64
 	CreatedAt  time.Time
+	// SweptAt is set once the campaign ended and the grant's unspent rest (Returned)
+	// went back to the budget.
+	SweptAt  time.Time
+	Returned int64
 }
 
 // CampaignTx is the part of Tx that keeps campaigns and what they granted.
@@ -68,6 +72,22 @@ type CampaignTx interface {
 	HasGrant(ctx context.Context, campaignID, kind, personKey string) (bool, error)
 	// CampaignGrants counts the campaign's grants and adds up what they gave.
 	CampaignGrants(ctx context.Context, campaignID string) (count int, total int64, err error)
+	// EndedCampaigns returns up to limit campaigns ended at or before at with grants
+	// not yet swept, soonest ended first.
+	EndedCampaigns(ctx context.Context, at time.Time, limit int) ([]Campaign, error)
+	// UnsweptGrants returns up to limit of the campaign's grants not yet swept.
+	UnsweptGrants(ctx context.Context, campaignID string, limit int) ([]Grant, error)
+	// WalletGrants returns the wallet's grants with the end of their campaign.
+	WalletGrants(ctx context.Context, walletID string) ([]WalletGrant, error)
+	// SweepGrant records that the grant was swept at at, returning returned fen, and
+	// reports whether it did: false when it was swept already.
+	SweepGrant(ctx context.Context, id string, returned int64, at time.Time) (bool, error)
+}
+
+// WalletGrant is one of a wallet's grants, with when its campaign ends.
+type WalletGrant struct {
+	Grant
+	EndsAt time.Time
 }
 
 // ActionCampaignAdd is the audit action of an admin creating a campaign.
@@ -251,4 +271,105 @@ func grantOpeningGifts(ctx context.Context, tx Tx, keys *Keyring, w Wallet, phon
 		}
 	}
 	return nil
+}
+
+// MovementPromoExpired is the history line of red-packet money that expired with its
+// campaign: nothing left the cash balance, but the customer is told.
+const MovementPromoExpired MovementKind = "promo_expired"
+
+// ExpireDue returns to their budgets the unspent red-packet money of campaigns that
+// have ended, one grant per transaction (so a crash midway resumes), and tells each
+// customer. Red-packet money is spent earliest-ending campaign first, so what a wallet
+// still holds belongs first to the campaigns that end last: a grant's unspent rest is
+// the promo balance less what the wallet's later-ending grants gave, at most the grant.
+// It returns how many grants it swept.
+func (s *CampaignService) ExpireDue(ctx context.Context) (int, error) {
+	swept := 0
+	for {
+		var (
+			ended  []Campaign
+			grants []Grant
+		)
+		err := s.Store.View(ctx, func(tx Tx) (err error) {
+			now := nowIn(s.Now, tx)
+			if ended, err = tx.EndedCampaigns(ctx, now, 1); err != nil || len(ended) == 0 {
+				return err
+			}
+			grants, err = tx.UnsweptGrants(ctx, ended[0].ID, 200)
+			return err
+		})
+		if err != nil || len(ended) == 0 {
+			return swept, err
+		}
+		c := ended[0]
+		for _, g := range grants {
+			done := false
+			err := s.Store.Transact(ctx, func(tx Tx) error {
+				done = false
+				now := nowIn(s.Now, tx)
+				w, err := tx.WalletByID(ctx, g.WalletID)
+				if err != nil {
+					return err
+				}
+				as, err := tx.Accounts(ctx, w.PromoAccount, c.Account)
+				if err != nil {
+					return err
+				}
+				keep := int64(0) // what later-ending grants gave: theirs to spend
+				wgs, err := tx.WalletGrants(ctx, w.ID)
+				if err != nil {
+					return err
+				}
+				for _, o := range wgs {
+					if o.ID != g.ID && o.EndsAt.After(c.EndsAt) {
+						keep += o.Amount
+					}
+				}
+				back := min(g.Amount, max(0, as[w.PromoAccount].Balance-keep))
+				ok, err := tx.SweepGrant(ctx, g.ID, back, now)
+				if err != nil || !ok {
+					return err
+				}
+				done = true
+				if back == 0 {
+					return nil
+				}
+				if err := tx.Post(ctx, &Transfer{ID: NewID("trf"), Kind: TransferExpiry, Ref: g.ID, Postings: Move(w.PromoAccount, c.Account, CNY, back)}); err != nil {
+					return err
+				}
+				m := Movement{ID: NewID("mov"), WalletID: w.ID, Account: w.Account, CustomerID: w.CustomerID, Kind: MovementPromoExpired,
+					Status: MovementSucceeded, Amount: back, Memo: c.Name, Ref: g.ID, CreatedAt: now, UpdatedAt: now}
+				if err := tx.CreateMovement(ctx, m); err != nil {
+					return err
+				}
+				cash, err := accountBalance(ctx, tx, w.Account)
+				if err != nil {
+					return err
+				}
+				return emitMovement(ctx, tx, m, cash)
+			})
+			if err != nil {
+				return swept, err
+			}
+			if done {
+				swept++
+			}
+		}
+	}
+}
+
+// RunExpiry sweeps ended campaigns every interval until ctx ends.
+func (s *CampaignService) RunExpiry(ctx context.Context, interval time.Duration, log func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.ExpireDue(ctx); err != nil && ctx.Err() == nil && log != nil {
+			log(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

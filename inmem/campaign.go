@@ -3,6 +3,7 @@ package inmem
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hebaopay/hebao"
@@ -84,4 +85,70 @@ func (t *tx) CampaignGrants(_ context.Context, campaignID string) (int, int64, e
 		}
 	}
 	return n, total, nil
+}
+
+func (t *tx) EndedCampaigns(_ context.Context, at time.Time, limit int) ([]hebao.Campaign, error) {
+	if err := t.read(); err != nil {
+		return nil, err
+	}
+	var out []hebao.Campaign
+	for _, c := range t.d.campaigns {
+		if c.EndsAt.After(at) {
+			continue
+		}
+		for _, g := range t.d.grants {
+			if g.CampaignID == c.ID && g.SweptAt.IsZero() {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b hebao.Campaign) int { return a.EndsAt.Compare(b.EndsAt) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (t *tx) UnsweptGrants(_ context.Context, campaignID string, limit int) ([]hebao.Grant, error) {
+	if err := t.read(); err != nil {
+		return nil, err
+	}
+	var out []hebao.Grant
+	for _, g := range t.d.grants {
+		if g.CampaignID == campaignID && g.SweptAt.IsZero() {
+			out = append(out, g)
+		}
+	}
+	slices.SortFunc(out, func(a, b hebao.Grant) int { return strings.Compare(a.ID, b.ID) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (t *tx) WalletGrants(_ context.Context, walletID string) ([]hebao.WalletGrant, error) {
+	if err := t.read(); err != nil {
+		return nil, err
+	}
+	var out []hebao.WalletGrant
+	for _, g := range t.d.grants {
+		if g.WalletID == walletID {
+			out = append(out, hebao.WalletGrant{Grant: g, EndsAt: t.d.campaigns[g.CampaignID].EndsAt})
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) SweepGrant(_ context.Context, id string, returned int64, at time.Time) (bool, error) {
+	if err := t.write(); err != nil {
+		return false, err
+	}
+	g, ok := t.d.grants[id]
+	if !ok || !g.SweptAt.IsZero() {
+		return false, nil
+	}
+	g.SweptAt, g.Returned = at, returned
+	t.d.grants[id] = g
+	return true, nil
 }

@@ -124,3 +124,99 @@ func (t *tx) CampaignGrants(_ context.Context, campaignID string) (int, int64, e
 	}
 	return int(n), total, nil
 }
+
+const (
+	grantColumns   = `id, campaign_id, kind, person_key, wallet_id, amount, created_at, swept_at, returned`
+	campaignsEnded = `SELECT ` + campaignColumns + ` FROM campaigns c WHERE ends_at <= $1
+AND EXISTS (SELECT 1 FROM campaign_grants g WHERE g.campaign_id = c.id AND g.swept_at = 0) ORDER BY ends_at, id LIMIT $2`
+	grantsUnswept = `SELECT ` + grantColumns + ` FROM campaign_grants WHERE campaign_id = $1 AND swept_at = 0 ORDER BY id LIMIT $2`
+	grantsWallet  = `SELECT g.id, g.campaign_id, g.kind, g.person_key, g.wallet_id, g.amount, g.created_at, g.swept_at, g.returned, c.ends_at
+FROM campaign_grants g JOIN campaigns c ON c.id = g.campaign_id WHERE g.wallet_id = $1`
+	grantSweep = `UPDATE campaign_grants SET swept_at = $2, returned = $3 WHERE id = $1 AND swept_at = 0`
+)
+
+// EndedCampaigns implements hebao.Tx.
+func (t *tx) EndedCampaigns(_ context.Context, at time.Time, limit int) ([]hebao.Campaign, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	rs, err := t.query(campaignsEnded, at.UnixMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read campaigns: %w", err)
+	}
+	defer rs.Close()
+	var out []hebao.Campaign
+	for rs.Next() {
+		c, err := scanCampaign(rs)
+		if err != nil {
+			return nil, fmt.Errorf("read campaigns: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rs.Err()
+}
+
+func scanGrant(r scanner, extra ...any) (hebao.Grant, error) {
+	var (
+		g              hebao.Grant
+		created, swept int64
+	)
+	dest := append([]any{&g.ID, &g.CampaignID, &g.Kind, &g.PersonKey, &g.WalletID, &g.Amount, &created, &swept, &g.Returned}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return hebao.Grant{}, err
+	}
+	g.CreatedAt, g.SweptAt = time.UnixMicro(created).UTC(), fromMicros(swept)
+	return g, nil
+}
+
+// UnsweptGrants implements hebao.Tx.
+func (t *tx) UnsweptGrants(_ context.Context, campaignID string, limit int) ([]hebao.Grant, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	rs, err := t.query(grantsUnswept, campaignID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read grants: %w", err)
+	}
+	defer rs.Close()
+	var out []hebao.Grant
+	for rs.Next() {
+		g, err := scanGrant(rs)
+		if err != nil {
+			return nil, fmt.Errorf("read grants: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rs.Err()
+}
+
+// WalletGrants implements hebao.Tx.
+func (t *tx) WalletGrants(_ context.Context, walletID string) ([]hebao.WalletGrant, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	rs, err := t.query(grantsWallet, walletID)
+	if err != nil {
+		return nil, fmt.Errorf("read grants: %w", err)
+	}
+	defer rs.Close()
+	var out []hebao.WalletGrant
+	for rs.Next() {
+		var ends int64
+		g, err := scanGrant(rs, &ends)
+		if err != nil {
+			return nil, fmt.Errorf("read grants: %w", err)
+		}
+		out = append(out, hebao.WalletGrant{Grant: g, EndsAt: time.UnixMicro(ends).UTC()})
+	}
+	return out, rs.Err()
+}
+
+// SweepGrant implements hebao.Tx.
+func (t *tx) SweepGrant(_ context.Context, id string, returned int64, at time.Time) (bool, error) {
+	n, err := t.execOwn(grantSweep, id, at.UnixMicro(), returned)
+	if err != nil {
+		return false, t.retryable(fmt.Errorf("sweep grant: %w", err))
+	}
+	return n == 1, nil
+}

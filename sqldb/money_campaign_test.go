@@ -172,3 +172,84 @@ func TestPromoSpending(t *testing.T) {
 		mustVerify(t, w.db)
 	})
 }
+
+// TestPromoExpiry: when a campaign ends, the red-packet money its grants left unspent
+// goes back to its budget, once, and the customer is told; money is taken as spent
+// from the campaign that ends first (hand-worked figures in the comments).
+func TestPromoExpiry(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		w := newWorld(t, open(t), nil)
+		s := newShop(t, w, nil)
+		ctx := context.Background()
+		clock := &fakeClock{t: time.Now().UTC()}
+		campaigns := &hebao.CampaignService{Store: w.db, Keys: w.keys, Now: clock.Now}
+		admin := hebao.Actor{Kind: hebao.ActorStaff, ID: "stf_x"}
+		start := clock.Now().Add(-time.Minute)
+		a, err := campaigns.Create(ctx, admin, hebao.CampaignRequest{Name: "A", StartsAt: start, EndsAt: start.Add(time.Hour), Budget: 10_000,
+			Rules: hebao.CampaignRules{OpeningRedPacket: 888}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := campaigns.Create(ctx, admin, hebao.CampaignRequest{Name: "B", StartsAt: start, EndsAt: start.Add(2 * time.Hour), Budget: 10_000,
+			Rules: hebao.CampaignRules{OpeningRedPacket: 500}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		customers := &hebao.CustomerService{Store: w.db, OTP: anyCode{}, Argon2: cheapArgon2, Gifts: w.keys, Now: clock.Now}
+		open2 := func(phone string) hebao.Registered {
+			r, err := customers.Register(ctx, hebao.Registration{Phone: phone, OTP: "123456", Password: "correct horse", DeviceID: "dev-" + phone})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hash := hebao.HashPaymentPassword(w.keys.DeriveKey(hebao.PaymentPasswordKeyPurpose), r.Wallet.ID, payPassword)
+			if err := w.db.Transact(ctx, func(tx hebao.Tx) error {
+				return tx.SavePaymentPassword(ctx, hebao.PaymentPassword{WalletID: r.Wallet.ID, Hash: hash, UpdatedAt: tx.Now()})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		spender, saver := open2("13800001101"), open2("13800001102")
+		if got := w.balance(spender.Wallet.PromoAccount); got != 888+500 {
+			t.Fatalf("red packets %d, want 1388", got)
+		}
+		// Spend 1000: 1388 − 1000 = 388 left, counted as B's (A ends first).
+		o := s.order("EXPIRE-0001", 1_000, "")
+		if _, err := s.pay(spender, o.ID, "p"); err != nil {
+			t.Fatal(err)
+		}
+		// A ends: the spender keeps 388 for B (≤ 500), so gives A back 0; the saver
+		// gives A its whole 888.
+		clock.Add(time.Hour)
+		if n, err := campaigns.ExpireDue(ctx); err != nil || n != 2 {
+			t.Fatalf("A's sweep: %d grants, %v; want 2", n, err)
+		}
+		if got := w.balance(spender.Wallet.PromoAccount); got != 388 {
+			t.Errorf("spender after A: %d, want 388", got)
+		}
+		if got := w.balance(saver.Wallet.PromoAccount); got != 500 {
+			t.Errorf("saver after A: %d, want 500", got)
+		}
+		if st, _ := campaigns.Status(ctx, a.ID); st.Remaining != 10_000-888-888+888 || st.State != "ended" {
+			t.Errorf("A after its sweep: %+v", st)
+		}
+		if n, _ := campaigns.ExpireDue(ctx); n != 0 {
+			t.Errorf("A swept again: %d", n)
+		}
+		// B ends: 388 and 500 go back.
+		clock.Add(time.Hour)
+		if n, err := campaigns.ExpireDue(ctx); err != nil || n != 2 {
+			t.Fatalf("B's sweep: %d, %v", n, err)
+		}
+		if w.balance(spender.Wallet.PromoAccount) != 0 || w.balance(saver.Wallet.PromoAccount) != 0 {
+			t.Error("red packets left after every campaign ended")
+		}
+		if st, _ := campaigns.Status(ctx, b.ID); st.Remaining != 10_000-500-500+388+500 {
+			t.Errorf("B after its sweep: %+v", st)
+		}
+		if got := w.movementCount(saver.Wallet.ID, hebao.MovementPromoExpired); got != 2 {
+			t.Errorf("the saver was told %d times, want 2", got)
+		}
+		mustVerify(t, w.db)
+	})
+}

@@ -184,6 +184,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	})
 	workers.Go(func() { sender.Run(work) })
 	workers.Go(func() {
+		campaigns.RunExpiry(work, time.Minute, func(err error) { log.Error("sweeping ended campaigns", "err", err) })
+	})
+	workers.Go(func() {
 		if err := dispatcher.Run(work); err != nil {
 			log.Error("notification dispatcher stopped", "err", err)
 		}
