@@ -30,6 +30,9 @@ type CampaignRules struct {
 	// OpeningRedPacket is fen put in the promo balance of each new wallet opened
 	// during the campaign, once per person (开通礼).
 	OpeningRedPacket int64
+	// OpeningCoupons is the coupon pack each new wallet gets, once per person; the
+	// campaign pays each coupon's discount when it is used.
+	OpeningCoupons []CouponTemplate `json:",omitempty"`
 }
 
 // Active reports whether the campaign's window holds at.
@@ -131,6 +134,14 @@ func (r CampaignRequest) Validate() error {
 	}
 	if p := r.Rules.OpeningRedPacket; p < 0 || p > r.Budget {
 		return Errorf(CodeInvalidRequest, "opening_red_packet must be from 0 to the budget")
+	}
+	if len(r.Rules.OpeningCoupons) > 10 {
+		return Errorf(CodeInvalidRequest, "an opening coupon pack holds at most 10 coupons")
+	}
+	for _, c := range r.Rules.OpeningCoupons {
+		if err := c.Validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -244,6 +255,9 @@ func grantOpeningGifts(ctx context.Context, tx Tx, keys *Keyring, w Wallet, phon
 	}
 	person := "phone:" + keys.Lookup("grant person", phone)
 	for _, c := range cs {
+		if err := grantCouponPack(ctx, tx, c, w, person, now); err != nil {
+			return err
+		}
 		amount := c.Rules.OpeningRedPacket
 		if amount <= 0 {
 			continue
@@ -372,4 +386,71 @@ func (s *CampaignService) RunExpiry(ctx context.Context, interval time.Duration,
 		case <-t.C:
 		}
 	}
+}
+
+// GrantOpeningCoupons is the Grant kind of an opening coupon pack.
+const GrantOpeningCoupons = "opening_coupons"
+
+// grantCouponPack gives w's customer the campaign's opening coupons, once per person.
+// Nothing moves in the ledger: the campaign pays each coupon's discount when it is
+// used, if its budget still can.
+func grantCouponPack(ctx context.Context, tx Tx, c Campaign, w Wallet, person string, now time.Time) error {
+	if len(c.Rules.OpeningCoupons) == 0 {
+		return nil
+	}
+	had, err := tx.HasGrant(ctx, c.ID, GrantOpeningCoupons, person)
+	if err != nil || had {
+		return err
+	}
+	for _, t := range c.Rules.OpeningCoupons {
+		until := now.Add(time.Duration(t.ValidDays) * 24 * time.Hour)
+		if until.After(c.EndsAt) {
+			until = c.EndsAt
+		}
+		if err := tx.CreateCoupon(ctx, Coupon{ID: NewID("cpn"), CustomerID: w.CustomerID, CampaignID: c.ID, CouponTemplate: t,
+			ValidFrom: now, ValidUntil: until, CreatedAt: now}); err != nil {
+			return err
+		}
+	}
+	return tx.CreateGrant(ctx, Grant{ID: NewID("gnt"), CampaignID: c.ID, Kind: GrantOpeningCoupons, PersonKey: person, WalletID: w.ID, CreatedAt: now})
+}
+
+// Coupons returns the customer's coupons usable now — for the order with this id,
+// if one is given, only those that apply to it, with their discount.
+// Errors: not_found (an unknown order).
+func (s *CampaignService) Coupons(ctx context.Context, customerID, orderID string) ([]CouponOffer, error) {
+	var out []CouponOffer
+	err := s.Store.View(ctx, func(tx Tx) error {
+		now := nowIn(s.Now, tx)
+		cs, err := tx.Coupons(ctx, customerID, now)
+		if err != nil {
+			return err
+		}
+		var o *Order
+		if orderID != "" {
+			got, err := tx.OrderByID(ctx, orderID)
+			if err != nil || (got.Kind != OrderNative && got.CustomerID != customerID) {
+				return Errorf(CodeNotFound, "no such order")
+			}
+			o = &got
+		}
+		for _, c := range cs {
+			offer := CouponOffer{Coupon: c}
+			if o != nil {
+				if c.Usable(*o, now) != nil {
+					continue
+				}
+				offer.Discount = c.Discount(o.Amount)
+			}
+			out = append(out, offer)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// CouponOffer is a coupon, and what it takes off the order asked about.
+type CouponOffer struct {
+	Coupon
+	Discount int64
 }

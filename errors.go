@@ -65,6 +65,10 @@ const (
 	// CodePaymentCodeInvalid: the payment code a till read is unknown, expired or
 	// used already.
 	CodePaymentCodeInvalid = "payment_code_invalid"
+	// CodeCouponUnusable: the coupon given cannot pay part of this order (used,
+	// expired, for another merchant, below its threshold, or its campaign's budget
+	// is spent).
+	CodeCouponUnusable = "coupon_unusable"
 )
 
 // codeKinds is the one table from public code to error kind.
@@ -95,6 +99,7 @@ var codeKinds = map[string]Kind{
 	CodePayeeUnavailable:      KindRejected,
 	CodeNotifyURLForbidden:    KindRejected,
 	CodePaymentCodeInvalid:    KindRejected,
+	CodeCouponUnusable:        KindRejected,
 	CodeStepUpRequired:        KindRejected,
 	CodeClientUpgradeRequired: KindUpgrade,
 	CodeConflict:              KindConflict,

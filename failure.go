@@ -130,6 +130,10 @@ var failures = map[string]Failure{
 		Explanation: "The person you are paying cannot receive money right now because their wallet is frozen or closed. Nothing was taken from you.",
 		NextStep:    "Ask them to check their wallet, or pay them another way.",
 	},
+	CodeCouponUnusable: {
+		Explanation: "This coupon cannot be used for this payment: it may be used already, out of date, for another shop, below its minimum spend, or its promotion has run out. Nothing was taken.",
+		NextStep:    "Pay without the coupon, or choose another one.",
+	},
 	CodePaymentCodeInvalid: {
 		Explanation: "The payment code shown could not be used: codes last 60 seconds and work once. Nothing was taken.",
 		NextStep:    "Refresh the payment code in the app and let the till scan it again.",

@@ -91,6 +91,10 @@ type Order struct {
 	// PromoPaid is the part of the payment that came from the payer's promo balance:
 	// refunds give that share back to it, never as cash.
 	PromoPaid int64
+	// CouponID is the coupon the payer used, and Subsidy what its campaign paid of
+	// Amount: the merchant receives the whole Amount.
+	CouponID  string
+	Subsidy   int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	PaidAt    time.Time // zero until paid

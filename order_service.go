@@ -341,6 +341,7 @@ type PayRequest struct {
 	OrderID         string
 	Method          string // "balance" or "card"
 	CardID          string // for "card": one of the customer's cards
+	CouponID        string // a coupon of the customer's, "" for none
 	PaymentPassword string
 	OTP             string
 	Key             IdempotencyKey
@@ -442,6 +443,11 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 				return Reply{}, err
 			}
 		}
+		if r.CouponID != "" {
+			if o, err = applyCoupon(ctx, tx, o, r.CustomerID, r.CouponID, now); err != nil {
+				return Reply{}, err
+			}
+		}
 		// By card, or by balance with auto top-up of a shortfall: a top-up first, and
 		// the payment when the bank says yes.
 		if m, ok, err := s.topupToPay(ctx, tx, r, o, payer, limits, now); err != nil || ok {
@@ -451,7 +457,7 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 			topup = &m
 			return r.Reply(o, m)
 		}
-		if err := chargeOutgoing(ctx, tx, payer, limits, o.Amount, now); err != nil {
+		if err := chargeOutgoing(ctx, tx, payer, limits, o.Amount-o.Subsidy, now); err != nil {
 			return Reply{}, err
 		}
 		o, m, err := payOrder(ctx, tx, o, payer, "balance", now)
@@ -478,6 +484,9 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 // payment is a plain balance payment. The limits are checked now, and counted when
 // the payment is made.
 func (s *OrderService) topupToPay(ctx context.Context, tx Tx, r PayRequest, o Order, payer Wallet, limits Limits, now time.Time) (Movement, bool, error) {
+	if r.Method == "card" && o.CouponID != "" {
+		return Movement{}, false, Errorf(CodeCouponUnusable, "coupons take money off payments from the balance, not by card")
+	}
 	if r.Method == "card" {
 		if err := noTopupWaiting(ctx, tx, o, payer); err != nil {
 			return Movement{}, false, err
@@ -501,8 +510,8 @@ func (s *OrderService) topupToPay(ctx context.Context, tx Tx, r PayRequest, o Or
 		return Movement{}, false, err
 	}
 	promo, err := promoAvailable(ctx, tx, payer, o.Amount)
-	if err != nil || bal+promo >= o.Amount {
-		return Movement{}, false, err
+	if err != nil || bal+promo >= o.Amount-o.Subsidy || o.CouponID != "" {
+		return Movement{}, false, err // with a coupon, too little is too little: no auto top-up
 	}
 	bal += promo
 	set, err := tx.WalletSettings(ctx, payer.ID)
@@ -567,6 +576,35 @@ func split(promoAcct AccountID, promo int64, cashAcct, other AccountID, amount i
 	return append(ps, Posting{Account: other, Unit: CNY, Amount: amount})
 }
 
+// applyCoupon checks that the customer's coupon can pay part of o now and records its
+// discount on o (the coupon is used when the payment is made).
+// Errors: not_found (not the customer's), coupon_unusable (including a campaign
+// whose budget cannot cover the discount: it stops cleanly, and says so).
+func applyCoupon(ctx context.Context, tx Tx, o Order, customerID, couponID string, now time.Time) (Order, error) {
+	c, err := tx.Coupon(ctx, customerID, couponID)
+	if ErrorCode(err) == CodeNotFound {
+		return Order{}, Errorf(CodeNotFound, "no such coupon")
+	}
+	if err != nil {
+		return Order{}, err
+	}
+	if err := c.Usable(o, now); err != nil {
+		return Order{}, err
+	}
+	cmp, err := tx.CampaignByID(ctx, c.CampaignID)
+	if err != nil {
+		return Order{}, err
+	}
+	d := c.Discount(o.Amount)
+	if left, err := balanceHint(ctx, tx, cmp.Account); err != nil {
+		return Order{}, err
+	} else if left < d {
+		return Order{}, Errorf(CodeCouponUnusable, "the promotion behind this coupon has run out: pay without it")
+	}
+	o.CouponID, o.Subsidy = c.ID, d
+	return o, nil
+}
+
 // promoAvailable is how much of amount the payer's promo balance covers, as far as
 // the store's memory knows (balanceHint).
 func promoAvailable(ctx context.Context, tx Tx, w Wallet, amount int64) (int64, error) {
@@ -615,13 +653,45 @@ func payOrder(ctx context.Context, tx Tx, o Order, payer Wallet, method string, 
 	}
 	// Red-packet money first (SPEC §7), then the balance; a card payment is what the
 	// customer chose to pay with, so its top-up pays it all.
+	// The payer pays the amount less a coupon's subsidy; the coupon's campaign pays
+	// the subsidy; the merchant receives the whole amount.
+	due := o.Amount - o.Subsidy
 	var promo int64
 	if method != "card" {
-		if promo, err = promoAvailable(ctx, tx, payer, o.Amount); err != nil {
+		if promo, err = promoAvailable(ctx, tx, payer, due); err != nil {
 			return Order{}, Movement{}, err
 		}
 	}
-	t := &Transfer{ID: NewID("trf"), Kind: TransferPayment, Ref: o.ID, Postings: split(payer.PromoAccount, promo, payer.Account, mch.Account, o.Amount)}
+	var budget AccountID
+	if o.CouponID != "" {
+		c, err := tx.Coupon(ctx, payer.CustomerID, o.CouponID)
+		if err != nil {
+			return Order{}, Movement{}, err
+		}
+		cmp, err := tx.CampaignByID(ctx, c.CampaignID)
+		if err != nil {
+			return Order{}, Movement{}, err
+		}
+		budget = cmp.Account
+		ok, err := tx.UseCoupon(ctx, c.ID, o.ID)
+		if err != nil {
+			return Order{}, Movement{}, err
+		}
+		if !ok {
+			return Order{}, Movement{}, Errorf(CodeCouponUnusable, "this coupon has been used")
+		}
+	}
+	postings := func() []Posting {
+		ps := split(payer.PromoAccount, promo, payer.Account, mch.Account, due)
+		if o.Subsidy > 0 {
+			// The merchant's posting is last: make it the whole amount, paid in part by
+			// the campaign.
+			ps[len(ps)-1].Amount = o.Amount
+			ps = append(ps, Posting{Account: budget, Unit: CNY, Amount: -o.Subsidy})
+		}
+		return ps
+	}
+	t := &Transfer{ID: NewID("trf"), Kind: TransferPayment, Ref: o.ID, Postings: postings()}
 	err = tx.Post(ctx, t)
 	if ErrorCode(err) == CodeInsufficientFunds && promo > 0 {
 		// The promo balance the split counted on was only remembered: read it, and
@@ -630,8 +700,8 @@ func payOrder(ctx context.Context, tx Tx, o Order, payer Wallet, method string, 
 		if rerr != nil {
 			return Order{}, Movement{}, rerr
 		}
-		promo = min(bal, o.Amount)
-		t.Postings = split(payer.PromoAccount, promo, payer.Account, mch.Account, o.Amount)
+		promo = min(bal, due)
+		t.Postings = postings()
 		err = tx.Post(ctx, t)
 	}
 	if err != nil {

@@ -3,7 +3,6 @@ package hebao
 import (
 	"context"
 	"crypto/sha256"
-	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -155,8 +154,11 @@ func (s *OrderService) Refund(ctx context.Context, m Merchant, r RefundRequest) 
 			}
 		}
 		// The share paid from red packets goes back to them, never as cash.
-		t := &Transfer{ID: NewID("trf"), Kind: TransferRefund, Ref: out.ID,
-			Postings: split(wal.PromoAccount, -promoShare(o, r.Amount), wal.Account, mch.Account, -r.Amount)}
+		postings, err := refundPostings(ctx, tx, o, mch, wal, r.Amount)
+		if err != nil {
+			return err
+		}
+		t := &Transfer{ID: NewID("trf"), Kind: TransferRefund, Ref: out.ID, Postings: postings}
 		if err := tx.Post(ctx, t); err != nil {
 			if ErrorCode(err) == CodeInsufficientFunds {
 				return Errorf(CodeInsufficientFunds, "the settlement balance cannot cover this refund")
@@ -279,18 +281,31 @@ func (s *OrderService) GetRefund(ctx context.Context, m Merchant, outRefundNo st
 	return r, o, err
 }
 
-// promoShare is the part of a refund of amount from o that goes back to the payer's
-// promo balance: in proportion to what red packets paid, rounded down, and counted on
-// the total refunded so far, so that refunding the whole order in any number of parts
-// gives back exactly PromoPaid.
-func promoShare(o Order, amount int64) int64 {
-	if o.PromoPaid <= 0 || o.Amount <= 0 {
-		return 0
+// refundPostings are the postings of a refund of amount from o: out of the merchant's
+// settlement account; a coupon's subsidy share back to its campaign's budget, the
+// red-packet share back to the promo balance, the rest to the cash balance — each in
+// proportion to what it paid, rounded down on the running total, so a whole order
+// refunded in any number of parts gives each back exactly what it paid. The coupon
+// itself is not given back.
+func refundPostings(ctx context.Context, tx Tx, o Order, mch Merchant, wal Wallet, amount int64) ([]Posting, error) {
+	ps := []Posting{{Account: mch.Account, Unit: CNY, Amount: -amount}}
+	subsidy, promo := share(o, o.Subsidy, amount), share(o, o.PromoPaid, amount)
+	if subsidy > 0 {
+		c, err := tx.Coupon(ctx, o.CustomerID, o.CouponID)
+		if err != nil {
+			return nil, err
+		}
+		cmp, err := tx.CampaignByID(ctx, c.CampaignID)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, Posting{Account: cmp.Account, Unit: CNY, Amount: subsidy})
 	}
-	upTo := func(refunded int64) int64 {
-		hi, lo := bits.Mul64(uint64(refunded), uint64(o.PromoPaid))
-		q, _ := bits.Div64(hi, lo, uint64(o.Amount))
-		return int64(q)
+	if promo > 0 {
+		ps = append(ps, Posting{Account: wal.PromoAccount, Unit: CNY, Amount: promo})
 	}
-	return upTo(o.Refunded+amount) - upTo(o.Refunded)
+	if cash := amount - subsidy - promo; cash > 0 {
+		ps = append(ps, Posting{Account: wal.Account, Unit: CNY, Amount: cash})
+	}
+	return ps, nil
 }

@@ -73,6 +73,7 @@ type Tx interface {
 	BillTx
 	PaymentCodeTx
 	CampaignTx
+	CouponTx
 }
 
 // CustomerTx is the part of Tx that keeps customers, their wallets and their devices.

@@ -23,14 +23,15 @@ type campaignJSON struct {
 }
 
 type campaignRulesJSON struct {
-	OpeningRedPacket int64 `json:"opening_red_packet"`
+	OpeningRedPacket int64                  `json:"opening_red_packet"`
+	OpeningCoupons   []hebao.CouponTemplate `json:"opening_coupons,omitempty"`
 }
 
 func campaignOut(st hebao.CampaignStatus) campaignJSON {
 	c := st.Campaign
 	return campaignJSON{ID: c.ID, Name: c.Name, StartsAt: c.StartsAt.UTC(), EndsAt: c.EndsAt.UTC(), Budget: c.Budget,
 		Remaining: st.Remaining, Spent: st.Spent, Grants: st.Grants, State: st.State,
-		Rules: campaignRulesJSON{OpeningRedPacket: c.Rules.OpeningRedPacket}, CreatedAt: c.CreatedAt.UTC()}
+		Rules: campaignRulesJSON{OpeningRedPacket: c.Rules.OpeningRedPacket, OpeningCoupons: c.Rules.OpeningCoupons}, CreatedAt: c.CreatedAt.UTC()}
 }
 
 // createCampaign is POST /v1/admin/campaigns {name, starts_at, ends_at, budget,
@@ -52,7 +53,8 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, st hebao
 		return notConfigured("campaigns")
 	}
 	c, err := s.campaigns.Create(r.Context(), hebao.Actor{Kind: hebao.ActorStaff, ID: st.ID}, hebao.CampaignRequest{Name: req.Name,
-		StartsAt: req.StartsAt, EndsAt: req.EndsAt, Budget: req.Budget, Rules: hebao.CampaignRules{OpeningRedPacket: req.Rules.OpeningRedPacket}})
+		StartsAt: req.StartsAt, EndsAt: req.EndsAt, Budget: req.Budget,
+		Rules: hebao.CampaignRules{OpeningRedPacket: req.Rules.OpeningRedPacket, OpeningCoupons: req.Rules.OpeningCoupons}})
 	if err != nil {
 		return err
 	}
@@ -77,4 +79,50 @@ func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request, _ hebao.Sta
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, http.StatusOK, campaignOut(st))
+}
+
+// couponJSON is a coupon as its holder sees it.
+type couponJSON struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	Off        int64     `json:"off,omitempty"`
+	Threshold  int64     `json:"threshold,omitempty"`
+	Percent    int       `json:"percent,omitempty"`
+	Cap        int64     `json:"cap,omitempty"`
+	MerchantID string    `json:"merchant_id,omitempty"`
+	ValidFrom  time.Time `json:"valid_from"`
+	ValidUntil time.Time `json:"valid_until"`
+	// Discount is what it takes off the order asked about (?order_id=).
+	Discount *int64 `json:"discount,omitempty"`
+}
+
+// listCoupons is GET /v1/coupons[?order_id=]: the caller's coupons usable now; with
+// an order, only those that apply to it, each with its discount.
+// Errors: not_found (an unknown order), unavailable.
+func (s *Server) listCoupons(w http.ResponseWriter, r *http.Request, sess hebao.Session) error {
+	if s.campaigns == nil {
+		return notConfigured("coupons")
+	}
+	orderID := r.URL.Query().Get("order_id")
+	if orderID != "" && !hebao.ValidID("ord", orderID) {
+		return invalid("order_id is not an order id")
+	}
+	offers, err := s.campaigns.Coupons(r.Context(), sess.CustomerID, orderID)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items []couponJSON `json:"items"`
+	}{Items: []couponJSON{}}
+	for _, o := range offers {
+		c := couponJSON{ID: o.ID, Kind: string(o.Kind), Off: o.Off, Threshold: o.Threshold, Percent: o.Percent, Cap: o.Cap,
+			MerchantID: o.MerchantID, ValidFrom: o.ValidFrom.UTC(), ValidUntil: o.ValidUntil.UTC()}
+		if orderID != "" {
+			d := o.Discount
+			c.Discount = &d
+		}
+		out.Items = append(out.Items, c)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -306,8 +306,8 @@ func (s *Server) payOrder(w http.ResponseWriter, r *http.Request, sess hebao.Ses
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if req.CouponID != "" {
-		return invalid("coupons are not available yet: pay without coupon_id")
+	if req.CouponID != "" && !hebao.ValidID("cpn", req.CouponID) {
+		return invalid("coupon_id is not a coupon id")
 	}
 	if req.CardID != "" && !hebao.ValidID("card", req.CardID) {
 		return invalid("card_id is not a card id")
@@ -323,7 +323,7 @@ func (s *Server) payOrder(w http.ResponseWriter, r *http.Request, sess hebao.Ses
 		return notConfigured("orders")
 	}
 	rep, err := s.orders.Pay(r.Context(), hebao.PayRequest{CustomerID: sess.CustomerID, DeviceID: sess.DeviceID, OrderID: id,
-		Method: req.Method, CardID: req.CardID, PaymentPassword: req.PaymentPassword, OTP: req.OTP, Key: key, Reply: paidReply})
+		Method: req.Method, CardID: req.CardID, CouponID: req.CouponID, PaymentPassword: req.PaymentPassword, OTP: req.OTP, Key: key, Reply: paidReply})
 	if err != nil {
 		return err
 	}

@@ -213,7 +213,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	confirmBody := func(orderID string) string {
 		return body(map[string]any{"order_id": orderID, "payment_password": payPassword})
 	}
-	campaignBody := `{"name": "开通礼", "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-04-01T00:00:00Z", "budget": 88800, "rules": {"opening_red_packet": 888}}`
+	campaignBody := `{"name": "开通礼", "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-04-01T00:00:00Z", "budget": 88800, "rules": {"opening_red_packet": 888, "opening_coupons": [{"kind": "threshold", "off": 500, "threshold": 3000, "valid_days": 7}]}}`
 	campaign, err := acct.cfg.Campaigns.Create(t.Context(), hebao.Actor{Kind: hebao.ActorStaff, ID: "stf_x"}, hebao.CampaignRequest{Name: "春节",
 		StartsAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), EndsAt: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), Budget: 1_000})
 	if err != nil {
@@ -442,6 +442,11 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "campaign", cfg: acct.cfg, method: "GET", target: "/v1/admin/campaigns/" + campaign.ID, header: bearerHeader(acct.admin), status: 200},
 		{name: "campaign, unknown", cfg: acct.cfg, method: "GET", target: "/v1/admin/campaigns/cmp_nope", header: bearerHeader(acct.admin), status: 404},
 		{name: "campaign, customer", cfg: acct.cfg, method: "GET", target: "/v1/admin/campaigns/" + campaign.ID, header: bearerHeader(payerA.Token), status: 403},
+		{name: "coupons", cfg: acct.cfg, method: "GET", target: "/v1/coupons", header: bearerHeader(payerA.Token), status: 200},
+		{name: "coupons for an order", cfg: acct.cfg, method: "GET", target: "/v1/coupons?order_id=" + toPay.ID, header: bearerHeader(payerA.Token), status: 200},
+		{name: "coupons, unknown order", cfg: acct.cfg, method: "GET", target: "/v1/coupons?order_id=" + noOrder, header: bearerHeader(payerA.Token), status: 404},
+		{name: "coupons, bad order id", cfg: acct.cfg, method: "GET", target: "/v1/coupons?order_id=x", header: bearerHeader(payerA.Token), status: 400},
+		{name: "coupons, no token", cfg: acct.cfg, method: "GET", target: "/v1/coupons", status: 401},
 		{name: "customer order", cfg: acct.cfg, method: "GET", target: "/v1/orders/" + toPay.ID, header: bearerHeader(payerB.Token), status: 200},
 		{name: "customer order, paid by you", cfg: acct.cfg, method: "GET", target: "/v1/orders/" + paidOrder.ID, header: bearerHeader(payerA.Token), status: 200},
 		{name: "customer order, unknown", cfg: acct.cfg, method: "GET", target: "/v1/orders/" + noOrder, header: bearerHeader(payerA.Token), status: 404},

@@ -250,6 +250,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /pay/{id}", s.orderPage)
 	s.handle("POST /v1/admin/campaigns", s.asStaff(hebao.RoleAdmin, s.createCampaign))
 	s.handle("GET /v1/admin/campaigns/{id}", s.asStaff(hebao.RoleAdmin, s.getCampaign))
+	s.handle("GET /v1/coupons", s.asCustomer(s.listCoupons))
 }
 
 // handlerFunc is the shape of every handler: it writes a success itself and returns

@@ -56,6 +56,7 @@ type data struct {
 	orderTopups   map[string]hebao.OrderTopup // by movement id
 	campaigns     map[string]hebao.Campaign
 	grants        map[string]hebao.Grant
+	coupons       map[string]hebao.Coupon
 }
 
 type storedReply struct {
@@ -81,7 +82,7 @@ func newData() *data {
 		merchants: map[string]hebao.Merchant{}, orders: map[string]hebao.Order{}, deliveries: map[string]hebao.WebhookDelivery{},
 		refunds: map[string]hebao.Refund{}, codes: map[[32]byte]hebao.PaymentCode{},
 		orderTopups: map[string]hebao.OrderTopup{},
-		campaigns:   map[string]hebao.Campaign{}, grants: map[string]hebao.Grant{},
+		campaigns:   map[string]hebao.Campaign{}, grants: map[string]hebao.Grant{}, coupons: map[string]hebao.Coupon{},
 	}
 }
 
@@ -115,6 +116,7 @@ func (d *data) clone() *data {
 	c.orderTopups = maps.Clone(d.orderTopups)
 	c.campaigns = maps.Clone(d.campaigns)
 	c.grants = maps.Clone(d.grants)
+	c.coupons = maps.Clone(d.coupons)
 	c.usage = maps.Clone(d.usage)
 	return &c
 }

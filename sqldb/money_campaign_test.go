@@ -253,3 +253,185 @@ func TestPromoExpiry(t *testing.T) {
 		mustVerify(t, w.db)
 	})
 }
+
+// couponWorld: a shop, and a campaign whose opening pack holds the templates.
+func couponWorld(t *testing.T, db *DB, budget int64, pack ...hebao.CouponTemplate) (*shop, *hebao.CustomerService, hebao.Campaign) {
+	t.Helper()
+	w := newWorld(t, db, nil)
+	s := newShop(t, w, nil)
+	now := time.Now()
+	c, err := (&hebao.CampaignService{Store: db, Keys: w.keys}).Create(context.Background(), hebao.Actor{Kind: hebao.ActorStaff, ID: "stf_x"},
+		hebao.CampaignRequest{Name: "券包", StartsAt: now.Add(-time.Hour), EndsAt: now.Add(30 * 24 * time.Hour), Budget: budget,
+			Rules: hebao.CampaignRules{OpeningCoupons: pack}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, &hebao.CustomerService{Store: db, OTP: anyCode{}, Argon2: cheapArgon2, Gifts: w.keys}, c
+}
+
+// registerPaying opens a wallet through customers (with its opening gifts), sets the
+// payment password and funds it.
+func (s *shop) registerPaying(customers *hebao.CustomerService, phone string, fund int64) hebao.Registered {
+	s.t.Helper()
+	ctx := context.Background()
+	r, err := customers.Register(ctx, hebao.Registration{Phone: phone, OTP: "123456", Password: "correct horse", DeviceID: "dev-" + phone})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	hash := hebao.HashPaymentPassword(s.keys.DeriveKey(hebao.PaymentPasswordKeyPurpose), r.Wallet.ID, payPassword)
+	if err := s.db.Transact(ctx, func(tx hebao.Tx) error {
+		return tx.SavePaymentPassword(ctx, hebao.PaymentPassword{WalletID: r.Wallet.ID, Hash: hash, UpdatedAt: tx.Now()})
+	}); err != nil {
+		s.t.Fatal(err)
+	}
+	if fund > 0 {
+		s.fund(r.Wallet.Account, fund)
+	}
+	return r
+}
+
+func (s *shop) payWith(c hebao.Registered, orderID, couponID, key string) (hebao.Order, error) {
+	var paid hebao.Order
+	_, err := s.orders.Pay(context.Background(), hebao.PayRequest{CustomerID: c.Customer.ID, DeviceID: "dev-" + c.Customer.Phone,
+		OrderID: orderID, Method: "balance", CouponID: couponID, PaymentPassword: payPassword,
+		Key: hebao.NewIdempotencyKey(c.Customer.ID+" pay", key, []byte(orderID+couponID)),
+		Reply: func(o hebao.Order, m hebao.Movement) (hebao.Reply, error) {
+			paid = o
+			return hebao.Reply{Status: 201, Body: []byte("{}")}, nil
+		}})
+	return paid, err
+}
+
+func couponOf(t *testing.T, db *DB, customerID string, kind hebao.CouponKind) string {
+	t.Helper()
+	var id string
+	db.View(context.Background(), func(tx hebao.Tx) error {
+		cs, err := tx.Coupons(context.Background(), customerID, time.Now())
+		for _, c := range cs {
+			if c.Kind == kind {
+				id = c.ID
+			}
+		}
+		return err
+	})
+	if id == "" {
+		t.Fatalf("no %s coupon", kind)
+	}
+	return id
+}
+
+// TestCoupons: a threshold coupon just below and at its threshold, a percent coupon
+// at its cap; the merchant gets the full price, the campaign pays the difference in
+// the same transfer; refunds give the subsidy back in proportion (hand-worked figures)
+// and the coupon is not given back.
+func TestCoupons(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		s, customers, c := couponWorld(t, open(t), 100_000,
+			hebao.CouponTemplate{Kind: hebao.CouponThreshold, Off: 500, Threshold: 3_000, ValidDays: 7},
+			hebao.CouponTemplate{Kind: hebao.CouponPercent, Percent: 20, Cap: 1_000, ValidDays: 7})
+		ctx := context.Background()
+		r := s.registerPaying(customers, "13800001201", 20_000)
+		threshold, percent := couponOf(t, s.db, r.Customer.ID, hebao.CouponThreshold), couponOf(t, s.db, r.Customer.ID, hebao.CouponPercent)
+
+		// ¥29.99 is below the ¥30 threshold: refused, nothing paid.
+		below := s.order("COUPON-0001", 2_999, "")
+		if _, err := s.payWith(r, below.ID, threshold, "k1"); hebao.ErrorCode(err) != hebao.CodeCouponUnusable {
+			t.Errorf("below the threshold: %v, want coupon_unusable", err)
+		}
+		// ¥30.00: ¥5 off. The customer pays 2500, the campaign 500, the merchant gets 3000.
+		at := s.order("COUPON-0002", 3_000, "")
+		if paid, err := s.payWith(r, at.ID, threshold, "k2"); err != nil || paid.Subsidy != 500 {
+			t.Fatalf("at the threshold: %v %+v", err, paid)
+		}
+		if got := s.balance(r.Wallet.Account); got != 20_000-2_500 {
+			t.Errorf("after the threshold coupon: %d, want %d", got, 20_000-2_500)
+		}
+		// Used once: not again.
+		again := s.order("COUPON-0003", 3_000, "")
+		if _, err := s.payWith(r, again.ID, threshold, "k3"); hebao.ErrorCode(err) != hebao.CodeCouponUnusable {
+			t.Errorf("a used coupon: %v, want coupon_unusable", err)
+		}
+		// ¥100 at 20% off is ¥20, capped at ¥10: the customer pays 9000.
+		big := s.order("COUPON-0004", 10_000, "")
+		if paid, err := s.payWith(r, big.ID, percent, "k4"); err != nil || paid.Subsidy != 1_000 {
+			t.Fatalf("percent at its cap: %v %+v", err, paid)
+		}
+		if got := s.balance(r.Wallet.Account); got != 20_000-2_500-9_000 {
+			t.Errorf("after the percent coupon: %d", got)
+		}
+		if got := s.merchantBalance(); got != 3_000+10_000 {
+			t.Errorf("merchant %d, want 13000: the full prices", got)
+		}
+		budget := func() int64 { return s.balance(c.Account) }
+		if got := budget(); got != 100_000-500-1_000 {
+			t.Errorf("campaign %d, want %d", got, 100_000-500-1_000)
+		}
+		// Refund ¥40 of the ¥100 order: 4000 × 1000 / 10000 = 400 back to the campaign,
+		// 3600 to the customer; then the other ¥60: 1000 − 400 = 600 and 5400. In all
+		// the customer gets back the 9000 paid and the campaign its 1000.
+		if _, _, err := s.refund(big.OutTradeNo, "COUPON-R-01", 4_000); err != nil {
+			t.Fatal(err)
+		}
+		if got := budget(); got != 100_000-500-1_000+400 {
+			t.Errorf("campaign after ¥40 refunded: %d", got)
+		}
+		if _, _, err := s.refund(big.OutTradeNo, "COUPON-R-02", 6_000); err != nil {
+			t.Fatal(err)
+		}
+		if got := budget(); got != 100_000-500 {
+			t.Errorf("campaign after all refunded: %d, want %d", got, 100_000-500)
+		}
+		if got := s.balance(r.Wallet.Account); got != 20_000-2_500 {
+			t.Errorf("customer after all refunded: %d, want %d", got, 20_000-2_500)
+		}
+		// The coupon stays used.
+		if _, err := s.payWith(r, s.order("COUPON-0005", 10_000, "").ID, percent, "k5"); hebao.ErrorCode(err) != hebao.CodeCouponUnusable {
+			t.Errorf("the refunded order's coupon again: %v, want coupon_unusable", err)
+		}
+		if offers, err := (&hebao.CampaignService{Store: s.db}).Coupons(ctx, r.Customer.ID, ""); err != nil || len(offers) != 0 {
+			t.Errorf("usable coupons left: %v %d", err, len(offers))
+		}
+		mustVerify(t, s.db)
+	})
+}
+
+// TestCouponBudgetRace: 50 customers each pay at once with a ¥1 coupon of a campaign
+// whose budget holds ¥10: exactly 10 payments use a coupon, the campaign account never
+// goes below zero, and the rest are refused whole.
+func TestCouponBudgetRace(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		s, customers, c := couponWorld(t, open(t), 1_000, hebao.CouponTemplate{Kind: hebao.CouponFixed, Off: 100, ValidDays: 7})
+		const n = 50
+		payers := make([]hebao.Registered, n)
+		coupons := make([]string, n)
+		orders := make([]hebao.Order, n)
+		for i := range n {
+			payers[i] = s.registerPaying(customers, fmt.Sprintf("136%08d", i), 1_000)
+			coupons[i] = couponOf(t, s.db, payers[i].Customer.ID, hebao.CouponFixed)
+			orders[i] = s.order(fmt.Sprintf("BUDGET-%04d", i), 500, "")
+		}
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { _, errs[i] = s.payWith(payers[i], orders[i].ID, coupons[i], "k") })
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch hebao.ErrorCode(err) {
+			case "":
+				ok++
+			case hebao.CodeCouponUnusable, hebao.CodeInsufficientFunds:
+			default:
+				t.Errorf("unexpected: %v", err)
+			}
+		}
+		if ok != 10 {
+			t.Errorf("%d payments with a coupon, want 10 (the budget holds 10)", ok)
+		}
+		if got := s.balance(c.Account); got != 0 {
+			t.Errorf("campaign account %d, want 0", got)
+		}
+		mustVerify(t, s.db)
+	})
+}
