@@ -74,6 +74,7 @@ type Tx interface {
 	PaymentCodeTx
 	CampaignTx
 	CouponTx
+	InterestTx
 }
 
 // CustomerTx is the part of Tx that keeps customers, their wallets and their devices.

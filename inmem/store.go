@@ -57,6 +57,7 @@ type data struct {
 	campaigns     map[string]hebao.Campaign
 	grants        map[string]hebao.Grant
 	coupons       map[string]hebao.Coupon
+	interest      interestData // interest.go
 }
 
 type storedReply struct {
@@ -118,6 +119,7 @@ func (d *data) clone() *data {
 	c.grants = maps.Clone(d.grants)
 	c.coupons = maps.Clone(d.coupons)
 	c.usage = maps.Clone(d.usage)
+	c.interest = d.interest.clone()
 	return &c
 }
 

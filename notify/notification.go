@@ -146,6 +146,8 @@ func Title(m hebao.MovementEvent) string {
 		case hebao.MovementFailed:
 			return "Payment of " + amount + to + " was not made" + why
 		}
+	case hebao.MovementInterest:
+		return "Interest of " + amount + " paid"
 	case hebao.MovementPromoExpired:
 		return "Red packet of " + amount + " expired"
 	case hebao.MovementRefund:

@@ -57,6 +57,8 @@ Commands:
 	          every balance matches its postings; exits 1 naming the first bad transfer
 	staff     staff add --username NAME --role agent|admin: create a staff account,
 	          the password read from standard input
+	interest  interest accrue [--date YYYY-MM-DD]: accrue a day's interest (and credit
+	          it on the 20th of March, June, September and December)
 
 Flags of every command:
 
@@ -103,6 +105,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.verify(ctx, args)
 	case "staff":
 		return m.staff(ctx, args)
+	case "interest":
+		return m.interest(ctx, args)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

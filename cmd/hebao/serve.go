@@ -30,15 +30,16 @@ const shutdownTimeout = 20 * time.Second
 // requests, lets those in flight finish, and closes the database last.
 func (m *Main) serve(ctx context.Context, args []string) error {
 	var (
-		f          storeFlags
-		sf         smsFlags
-		ff         faceFlags
-		addr       string
-		dev        bool
-		minVersion string
-		cardKeys   string
-		bankWait   time.Duration
-		publicURL  string
+		f            storeFlags
+		sf           smsFlags
+		ff           faceFlags
+		addr         string
+		dev          bool
+		minVersion   string
+		cardKeys     string
+		bankWait     time.Duration
+		publicURL    string
+		interestRate int64
 	)
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 	f.register(flags, m.Getenv)
@@ -47,6 +48,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	flags.StringVar(&minVersion, "min-client-version", m.Getenv("HEBAO_MIN_CLIENT_VERSION"), "answer 426 to clients whose X-Client-Version is older")
 	flags.StringVar(&cardKeys, "card-key-file", m.Getenv("HEBAO_CARD_KEY_FILE"), cardKeyFlagHelp)
 	flags.StringVar(&publicURL, "public-url", m.Getenv("HEBAO_PUBLIC_URL"), "where customers and shops reach this server (orders' QR codes link to it); default http:// and --addr")
+	flags.Int64Var(&interestRate, "interest-rate-ppm", 3500, "yearly interest rate on real-named wallets, in parts per million (3500 = 0.35%); 0 turns interest off")
 	flags.DurationVar(&bankWait, "bank-timeout", hebao.DefaultBankTimeout, "how long the bank has to answer a top-up or withdrawal before it is cancelled and fails with bank_timeout")
 	sf.register(flags, m.Getenv)
 	ff.register(flags, m.Getenv)
@@ -183,6 +185,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		orders.RunExpiry(work, 10*time.Second, func(err error) { log.Error("closing expired orders", "err", err) })
 	})
 	workers.Go(func() { sender.Run(work) })
+	if interestRate > 0 {
+		interest := &hebao.InterestService{Store: db, AnnualRatePPM: interestRate}
+		workers.Go(func() { interest.Run(work, func(err error) { log.Error("accruing interest", "err", err) }) })
+	}
 	workers.Go(func() {
 		campaigns.RunExpiry(work, time.Minute, func(err error) { log.Error("sweeping ended campaigns", "err", err) })
 	})
