@@ -159,7 +159,14 @@ func (t *tx) OrderByID(_ context.Context, id string) (hebao.Order, error) {
 		}
 		return st.o, nil
 	}
-	return t.order(orderByID, id)
+	o, err := t.order(orderByID, id)
+	if err == nil && !t.b.readOnly {
+		if t.b.read == nil {
+			t.b.read = map[string]hebao.Order{}
+		}
+		t.b.read[id] = o
+	}
+	return o, err
 }
 
 func (t *tx) order(q string, args ...any) (hebao.Order, error) {
@@ -205,12 +212,16 @@ func (t *tx) UpdateOrder(_ context.Context, o, prev hebao.Order) (bool, error) {
 	}
 	st, ok := t.b.orders[o.ID]
 	if !ok {
-		cur, err := t.order(orderByID, o.ID)
-		if hebao.ErrorCode(err) == hebao.CodeNotFound {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
+		cur, seen := t.b.read[o.ID]
+		if !seen {
+			var err error
+			cur, err = t.order(orderByID, o.ID)
+			if hebao.ErrorCode(err) == hebao.CodeNotFound {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
 		}
 		st = &orderState{o: cur, loaded: cur}
 	}

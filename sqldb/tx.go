@@ -42,7 +42,11 @@ type batchState struct {
 	// orders are the orders a closure of the batch changed, written at the flush
 	// with a guard that they are still as loaded; merchants is the committer's cache
 	// of merchants (their rows never change once committed).
-	orders    map[string]*orderState
+	orders map[string]*orderState
+	// read are orders read in the batch and not changed in it: an UpdateOrder
+	// after an OrderByID needs no second read. Orders change only through
+	// UpdateOrder (into orders), so these stay true for the batch.
+	read      map[string]hebao.Order
 	merchants *merchantCache
 }
 
