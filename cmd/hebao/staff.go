@@ -156,12 +156,16 @@ func seedDev(ctx context.Context, staff *hebao.StaffService, merchants *hebao.Me
 		}
 		file.Merchant = &devMerchant{ID: nm.Merchant.ID, Name: nm.Merchant.Name, APIKey: nm.APIKey, WebhookSecret: nm.WebhookSecret}
 	}
-	// The demo opening gift: a ¥8.88 red packet for each new wallet, for a year, from
-	// a ¥10,000 budget; made once.
+	// The demo opening gift: a ¥8.88 red packet and two coupons (¥5 off ¥30, 10% off up
+	// to ¥10) for each new wallet, for a year, from a ¥10,000 budget; made once.
 	if file.Campaign == nil {
 		now := time.Now().UTC()
 		c, err := campaigns.Create(ctx, by, hebao.CampaignRequest{Name: "开通礼 Opening gift (demo)", StartsAt: now.Add(-time.Minute),
-			EndsAt: now.Add(365 * 24 * time.Hour), Budget: 1_000_000, Rules: hebao.CampaignRules{OpeningRedPacket: 888}})
+			EndsAt: now.Add(365 * 24 * time.Hour), Budget: 1_000_000, Rules: hebao.CampaignRules{OpeningRedPacket: 888,
+				OpeningCoupons: []hebao.CouponTemplate{
+					{Kind: hebao.CouponThreshold, Off: 500, Threshold: 3_000, ValidDays: 30},
+					{Kind: hebao.CouponPercent, Percent: 10, Cap: 1_000, ValidDays: 30},
+				}}})
 		if err != nil {
 			return "", fmt.Errorf("dev seed: %w", err)
 		}
