@@ -221,7 +221,6 @@ func (s *OrderService) Confirm(ctx context.Context, r ConfirmRequest) (Reply, er
 	if err != nil {
 		return Reply{}, err
 	}
-	tiers := s.Tiers.orDefault()
 	var topup *Movement // an auto top-up, started at the bank once the transaction commits
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
 		topup = nil
@@ -239,42 +238,13 @@ func (s *OrderService) Confirm(ctx context.Context, r ConfirmRequest) (Reply, er
 		if err := payable(o, now); err != nil {
 			return Reply{}, err
 		}
-		who, err := tx.Payer(ctx, r.CustomerID)
+		// The shortfall is topped up first when auto top-up is on, and the order paid
+		// when the bank says yes (if it is still open by then).
+		o, m, started, err := s.payByCustomer(ctx, tx, PayRequest{CustomerID: r.CustomerID, Method: "balance", PaymentPassword: r.PaymentPassword}, o, pass, now)
 		if err != nil {
 			return Reply{}, err
 		}
-		payer := who.Wallet
-		if err := CanPay(payer); err != nil {
-			return Reply{}, err
-		}
-		if err := s.Passwords.checkIn(ctx, tx, payer.ID, r.PaymentPassword, who.Password, now); err != nil {
-			return Reply{}, err
-		}
-		limits, err := tiers.For(payer.Tier)
-		if err != nil {
-			return Reply{}, err
-		}
-		if pass != nil {
-			if err := s.OTP.Use(ctx, tx, *pass); err != nil {
-				return Reply{}, err
-			}
-		}
-		// With auto top-up on and too little balance, the shortfall is topped up first
-		// and the order paid when the bank says yes (if it is still open by then).
-		if m, ok, err := s.topupToPay(ctx, tx, PayRequest{Method: "balance"}, o, payer, limits, now); err != nil || ok {
-			if err != nil {
-				return Reply{}, err
-			}
-			topup = &m
-			return r.Reply(o, m)
-		}
-		if err := chargeOutgoing(ctx, tx, payer, limits, o.Amount, now); err != nil {
-			return Reply{}, err
-		}
-		o, m, err := payOrder(ctx, tx, o, payer, "balance", now)
-		if err != nil {
-			return Reply{}, err
-		}
+		topup = started
 		return r.Reply(o, m)
 	})
 	if err != nil {

@@ -403,7 +403,6 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 			return Reply{}, err
 		}
 	}
-	tiers := s.Tiers.orDefault()
 	var topup *Movement // started at the bank once the transaction commits
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
 		topup = nil
@@ -423,47 +422,11 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 				return Reply{}, err
 			}
 		}
-		who, err := tx.Payer(ctx, r.CustomerID)
+		o, m, started, err := s.payByCustomer(ctx, tx, r, o, pass, now)
 		if err != nil {
 			return Reply{}, err
 		}
-		payer := who.Wallet
-		if err := CanPay(payer); err != nil {
-			return Reply{}, err
-		}
-		if err := s.Passwords.checkIn(ctx, tx, payer.ID, r.PaymentPassword, who.Password, now); err != nil {
-			return Reply{}, err
-		}
-		limits, err := tiers.For(payer.Tier)
-		if err != nil {
-			return Reply{}, err
-		}
-		if pass != nil {
-			if err := s.OTP.Use(ctx, tx, *pass); err != nil {
-				return Reply{}, err
-			}
-		}
-		if r.CouponID != "" {
-			if o, err = applyCoupon(ctx, tx, o, r.CustomerID, r.CouponID, now); err != nil {
-				return Reply{}, err
-			}
-		}
-		// By card, or by balance with auto top-up of a shortfall: a top-up first, and
-		// the payment when the bank says yes.
-		if m, ok, err := s.topupToPay(ctx, tx, r, o, payer, limits, now); err != nil || ok {
-			if err != nil {
-				return Reply{}, err
-			}
-			topup = &m
-			return r.Reply(o, m)
-		}
-		if err := chargeOutgoing(ctx, tx, payer, limits, o.Amount-o.Subsidy, now); err != nil {
-			return Reply{}, err
-		}
-		o, m, err := payOrder(ctx, tx, o, payer, "balance", now)
-		if err != nil {
-			return Reply{}, err
-		}
+		topup = started
 		return r.Reply(o, m)
 	})
 	if err != nil {
@@ -476,6 +439,51 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 		s.Committed()
 	}
 	return reply, nil
+}
+
+// payByCustomer is what paying the open order o by its customer takes, inside the
+// transaction, for a scanned order and a till's order alike: the wallet may pay, the
+// payment password, the step-up code spent, the coupon; then either the top-up that
+// pays it (by card, or auto top-up of a shortfall: the payment follows when the bank
+// says yes) or the payment itself. It returns the order and the movement to answer
+// with, and the top-up to start at the bank once the transaction commits.
+func (s *OrderService) payByCustomer(ctx context.Context, tx Tx, r PayRequest, o Order, pass *OTPPass, now time.Time) (Order, Movement, *Movement, error) {
+	who, err := tx.Payer(ctx, r.CustomerID)
+	if err != nil {
+		return Order{}, Movement{}, nil, err
+	}
+	payer := who.Wallet
+	if err := CanPay(payer); err != nil {
+		return Order{}, Movement{}, nil, err
+	}
+	if err := s.Passwords.checkIn(ctx, tx, payer.ID, r.PaymentPassword, who.Password, now); err != nil {
+		return Order{}, Movement{}, nil, err
+	}
+	limits, err := s.Tiers.orDefault().For(payer.Tier)
+	if err != nil {
+		return Order{}, Movement{}, nil, err
+	}
+	if pass != nil {
+		if err := s.OTP.Use(ctx, tx, *pass); err != nil {
+			return Order{}, Movement{}, nil, err
+		}
+	}
+	if r.CouponID != "" {
+		if o, err = applyCoupon(ctx, tx, o, r.CustomerID, r.CouponID, now); err != nil {
+			return Order{}, Movement{}, nil, err
+		}
+	}
+	if m, ok, err := s.topupToPay(ctx, tx, r, o, payer, limits, now); err != nil || ok {
+		if err != nil {
+			return Order{}, Movement{}, nil, err
+		}
+		return o, m, &m, nil
+	}
+	if err := chargeOutgoing(ctx, tx, payer, limits, o.Amount-o.Subsidy, now); err != nil {
+		return Order{}, Movement{}, nil, err
+	}
+	o, m, err := payOrder(ctx, tx, o, payer, "balance", now)
+	return o, m, nil, err
 }
 
 // topupToPay starts, in tx, the top-up that pays o when the payer pays by card, or
