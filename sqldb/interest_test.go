@@ -310,3 +310,41 @@ func seedWallets(b *testing.B, db *DB, n int, at time.Time) {
 		b.Fatal(err)
 	}
 }
+
+// TestInterestYearOnTheStores is the root package's hand-worked year (¥10,000.00 at
+// 0.35%, basis 360, credited on the four 20ths: 768, 895, 896 and 887 fen) on SQLite
+// and PostgreSQL, every day run twice.
+func TestInterestYearOnTheStores(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2025, 12, 31, 10, 0, 0, 0, chinaZone)}
+		db := clocked(t, open, c)
+		w := newWorld(t, db, nil)
+		rich := w.customer("13800000001", 3, 1_000_000)
+		svc := &hebao.InterestService{Store: db, AnnualRatePPM: 3_500, Now: c.now}
+		var credits []int64
+		for d := time.Date(2026, 1, 1, 0, 0, 0, 0, chinaZone); d.Year() == 2026; d = d.AddDate(0, 0, 1) {
+			c.set(d.AddDate(0, 0, 1).Add(time.Minute))
+			r, err := svc.Accrue(ctx, d.Format(time.DateOnly))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again, err := svc.Accrue(ctx, d.Format(time.DateOnly)); err != nil || again != r {
+				t.Fatalf("%s again: %+v, %v", r.Date, again, err)
+			}
+			if r.Credited != 0 {
+				credits = append(credits, r.Credited)
+			}
+		}
+		if fmt.Sprint(credits) != fmt.Sprint([]int64{768, 895, 896, 887}) {
+			t.Errorf("credits %v, want [768 895 896 887]", credits)
+		}
+		if got := w.balance(rich.Wallet.Account); got != 1_003_446 {
+			t.Errorf("balance %d, want 1,003,446", got)
+		}
+		if got := interestOf(t, db, rich.Wallet.ID); got.Accrued != 38_670_494_500 {
+			t.Errorf("carried %d, want 38,670,494,500", got.Accrued)
+		}
+		mustVerify(t, db)
+	})
+}
