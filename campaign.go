@@ -239,7 +239,8 @@ func campaignState(c Campaign, remaining int64, now time.Time) string {
 		return "scheduled"
 	case !now.Before(c.EndsAt):
 		return "ended"
-	case c.Rules.OpeningRedPacket > 0 && remaining < c.Rules.OpeningRedPacket:
+	case c.Rules.OpeningRedPacket > 0 && remaining < c.Rules.OpeningRedPacket,
+		len(c.Rules.OpeningCoupons) > 0 && remaining == 0:
 		return "budget_spent"
 	}
 	return "active"

@@ -93,13 +93,17 @@ type Order struct {
 	PromoPaid int64
 	// CouponID is the coupon the payer used, and Subsidy what its campaign paid of
 	// Amount: the merchant receives the whole Amount.
-	CouponID  string
-	Subsidy   int64
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	PaidAt    time.Time // zero until paid
-	ClosedAt  time.Time // zero unless closed
-	UpdatedAt time.Time
+	CouponID string
+	Subsidy  int64
+	// PromoRefunded and SubsidyRefunded are what refunds have given back so far of
+	// PromoPaid and Subsidy.
+	PromoRefunded   int64
+	SubsidyRefunded int64
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	PaidAt          time.Time // zero until paid
+	ClosedAt        time.Time // zero unless closed
+	UpdatedAt       time.Time
 }
 
 // WebhookDelivery is one event to send to a merchant's notify_url, written in the

@@ -701,7 +701,7 @@ func payOrder(ctx context.Context, tx Tx, o Order, payer Wallet, method string, 
 	}
 	t := &Transfer{ID: NewID("trf"), Kind: TransferPayment, Ref: o.ID, Postings: postings()}
 	err = tx.Post(ctx, t)
-	if ErrorCode(err) == CodeInsufficientFunds && promo > 0 {
+	if ErrorCode(err) == CodeInsufficientFunds && method != "card" {
 		// The promo balance the split counted on was only remembered: read it, and
 		// split again.
 		bal, rerr := accountBalance(ctx, tx, payer.PromoAccount)
@@ -711,6 +711,12 @@ func payOrder(ctx context.Context, tx Tx, o Order, payer Wallet, method string, 
 		promo = min(bal, due)
 		t.Postings = postings()
 		err = tx.Post(ctx, t)
+	}
+	if ErrorCode(err) == CodeInsufficientFunds && o.Subsidy > 0 {
+		// Is it the campaign that is short? Then it is the coupon that cannot be used.
+		if left, rerr := accountBalance(ctx, tx, budget); rerr == nil && left < o.Subsidy {
+			err = Errorf(CodeCouponUnusable, "the promotion behind this coupon has run out: pay without it")
+		}
 	}
 	if err != nil {
 		return Order{}, Movement{}, err

@@ -154,7 +154,8 @@ func (s *OrderService) Refund(ctx context.Context, m Merchant, r RefundRequest) 
 			}
 		}
 		// The share paid from red packets goes back to them, never as cash.
-		postings, err := refundPostings(ctx, tx, o, mch, wal, r.Amount)
+		prev := o
+		postings, parts, err := refundPostings(ctx, tx, o, mch, wal, r.Amount)
 		if err != nil {
 			return err
 		}
@@ -172,7 +173,7 @@ func (s *OrderService) Refund(ctx context.Context, m Merchant, r RefundRequest) 
 			return err
 		}
 		out.MovementID = mv.ID
-		prev := o
+		o = parts
 		o.Status, o.Refunded, o.Refunds, o.UpdatedAt = OrderRefund, o.Refunded+r.Amount, o.Refunds+1, now
 		ok, err := tx.UpdateOrder(ctx, o, prev)
 		if err != nil {
@@ -281,31 +282,60 @@ func (s *OrderService) GetRefund(ctx context.Context, m Merchant, outRefundNo st
 	return r, o, err
 }
 
-// refundPostings are the postings of a refund of amount from o: out of the merchant's
-// settlement account; a coupon's subsidy share back to its campaign's budget, the
-// red-packet share back to the promo balance, the rest to the cash balance — each in
-// proportion to what it paid, rounded down on the running total, so a whole order
-// refunded in any number of parts gives each back exactly what it paid. The coupon
-// itself is not given back.
-func refundPostings(ctx context.Context, tx Tx, o Order, mch Merchant, wal Wallet, amount int64) ([]Posting, error) {
+// refundParts divides a refund of amount from o between the parts of its payment:
+// the coupon's subsidy (back to its campaign), the red packets (back to the promo
+// balance) and the payer's cash. Each part gets its share of what has been refunded in
+// all — its proportion of the running total, rounded down — but never more than it
+// paid, and cash never more than the cash paid, so red-packet or coupon money never
+// comes back as cash; whatever rounding leaves over goes to the red packets, then the
+// subsidy. When the whole order has been refunded each part has had exactly what it
+// paid.
+func refundParts(o Order, amount int64) (subsidy, promo, cash int64) {
+	total := o.Refunded + amount
+	subsidy = max(0, min(o.Subsidy, share(Order{Amount: o.Amount}, o.Subsidy, total))-o.SubsidyRefunded)
+	promo = max(0, min(o.PromoPaid, share(Order{Amount: o.Amount}, o.PromoPaid, total))-o.PromoRefunded)
+	// Never more than the amount between them.
+	if over := subsidy + promo - amount; over > 0 {
+		cut := min(promo, over)
+		promo, over = promo-cut, over-cut
+		subsidy -= over
+	}
+	cash = amount - subsidy - promo
+	cashLeft := (o.Amount - o.Subsidy - o.PromoPaid) - (o.Refunded - o.SubsidyRefunded - o.PromoRefunded)
+	if over := cash - cashLeft; over > 0 {
+		add := min(over, o.PromoPaid-o.PromoRefunded-promo)
+		promo, over = promo+add, over-add
+		subsidy += over
+		cash = cashLeft
+	}
+	return subsidy, promo, cash
+}
+
+// refundPostings are the postings of a refund of amount from o (refundParts): out of
+// the merchant's settlement account, into the coupon's campaign budget, the promo
+// balance and the cash balance. The coupon itself is not given back. It returns o
+// with the parts counted.
+func refundPostings(ctx context.Context, tx Tx, o Order, mch Merchant, wal Wallet, amount int64) ([]Posting, Order, error) {
 	ps := []Posting{{Account: mch.Account, Unit: CNY, Amount: -amount}}
-	subsidy, promo := share(o, o.Subsidy, amount), share(o, o.PromoPaid, amount)
+	subsidy, promo, cash := refundParts(o, amount)
 	if subsidy > 0 {
 		c, err := tx.Coupon(ctx, o.CustomerID, o.CouponID)
 		if err != nil {
-			return nil, err
+			return nil, Order{}, err
 		}
 		cmp, err := tx.CampaignByID(ctx, c.CampaignID)
 		if err != nil {
-			return nil, err
+			return nil, Order{}, err
 		}
 		ps = append(ps, Posting{Account: cmp.Account, Unit: CNY, Amount: subsidy})
 	}
 	if promo > 0 {
 		ps = append(ps, Posting{Account: wal.PromoAccount, Unit: CNY, Amount: promo})
 	}
-	if cash := amount - subsidy - promo; cash > 0 {
+	if cash > 0 {
 		ps = append(ps, Posting{Account: wal.Account, Unit: CNY, Amount: cash})
 	}
-	return ps, nil
+	o.SubsidyRefunded += subsidy
+	o.PromoRefunded += promo
+	return ps, o, nil
 }

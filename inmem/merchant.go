@@ -99,6 +99,7 @@ func (t *tx) UpdateOrder(_ context.Context, o, prev hebao.Order) (bool, error) {
 	cur.Status, cur.CustomerID, cur.WalletID, cur.Method, cur.CardID, cur.MovementID = o.Status, o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID
 	cur.Refunded, cur.Refunds, cur.ExpiresAt, cur.PaidAt, cur.ClosedAt, cur.UpdatedAt = o.Refunded, o.Refunds, o.ExpiresAt, o.PaidAt, o.ClosedAt, o.UpdatedAt
 	cur.PromoPaid, cur.CouponID, cur.Subsidy = o.PromoPaid, o.CouponID, o.Subsidy
+	cur.PromoRefunded, cur.SubsidyRefunded = o.PromoRefunded, o.SubsidyRefunded
 	t.d.orders[o.ID] = cur
 	return true, nil
 }

@@ -421,7 +421,7 @@ func TestCouponBudgetRace(t *testing.T) {
 			switch hebao.ErrorCode(err) {
 			case "":
 				ok++
-			case hebao.CodeCouponUnusable, hebao.CodeInsufficientFunds:
+			case hebao.CodeCouponUnusable:
 			default:
 				t.Errorf("unexpected: %v", err)
 			}
@@ -433,5 +433,77 @@ func TestCouponBudgetRace(t *testing.T) {
 			t.Errorf("campaign account %d, want 0", got)
 		}
 		mustVerify(t, s.db)
+	})
+}
+
+// TestRefundNeverTurnsPromoIntoCash: an order paid 300 by a coupon and 700 by red
+// packets (no cash) refunded 1 fen, then the rest: no fen of it comes back as cash,
+// and the rest can be refunded.
+func TestRefundNeverTurnsPromoIntoCash(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		s, customers, c := couponWorld(t, open(t), 100_000, hebao.CouponTemplate{Kind: hebao.CouponFixed, Off: 300, ValidDays: 7})
+		ctx := context.Background()
+		if _, err := (&hebao.CampaignService{Store: s.db, Keys: s.keys}).Create(ctx, hebao.Actor{Kind: hebao.ActorStaff, ID: "stf_x"},
+			hebao.CampaignRequest{Name: "红包", StartsAt: time.Now().Add(-time.Hour), EndsAt: time.Now().Add(time.Hour), Budget: 10_000,
+				Rules: hebao.CampaignRules{OpeningRedPacket: 700}}); err != nil {
+			t.Fatal(err)
+		}
+		r := s.registerPaying(customers, "13800009001", 0)
+		o := s.order("RR-0001", 1_000, "")
+		if paid, err := s.payWith(r, o.ID, couponOf(t, s.db, r.Customer.ID, hebao.CouponFixed), "k1"); err != nil || paid.Subsidy != 300 || paid.PromoPaid != 700 {
+			t.Fatalf("pay: %v %+v", err, paid)
+		}
+		if _, _, err := s.refund(o.OutTradeNo, "RR-R-0001", 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.balance(r.Wallet.Account); got != 0 {
+			t.Errorf("1 fen refunded: cash %d, want 0 (nothing was paid in cash)", got)
+		}
+		if _, _, err := s.refund(o.OutTradeNo, "RR-R-0002", 999); err != nil {
+			t.Fatalf("the other 999: %v", err)
+		}
+		if cash, promo, budget := s.balance(r.Wallet.Account), s.balance(r.Wallet.PromoAccount), s.balance(c.Account); cash != 0 || promo != 700 || budget != 100_000 {
+			t.Errorf("all refunded: cash %d promo %d coupon budget %d, want 0, 700, 100000", cash, promo, budget)
+		}
+		mustVerify(t, s.db)
+	})
+}
+
+// TestStalePromoBalance: another process refunds red-packet money into a wallet this
+// process remembers as having none; this process still spends it first.
+func TestStalePromoBalance(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		dbA, dbB := open(t), open(t)
+		w := newWorld(t, dbA, nil)
+		s := newShop(t, w, nil)
+		ctx := context.Background()
+		if _, err := (&hebao.CampaignService{Store: dbA, Keys: w.keys}).Create(ctx, hebao.Actor{Kind: hebao.ActorStaff, ID: "stf_x"},
+			hebao.CampaignRequest{Name: "x", StartsAt: time.Now().Add(-time.Hour), EndsAt: time.Now().Add(time.Hour), Budget: 10_000,
+				Rules: hebao.CampaignRules{OpeningRedPacket: 888}}); err != nil {
+			t.Fatal(err)
+		}
+		customers := &hebao.CustomerService{Store: dbA, OTP: anyCode{}, Argon2: cheapArgon2, Gifts: w.keys}
+		r := s.registerPaying(customers, "13800009003", 0)
+		o := s.order("SP-0001", 888, "")
+		if _, err := s.pay(r, o.ID, "p1"); err != nil { // A remembers: no red packets left
+			t.Fatal(err)
+		}
+		inB := *s.orders
+		inB.Store = dbB
+		if _, _, _, err := inB.Refund(ctx, s.merchant, hebao.RefundRequest{OutTradeNo: o.OutTradeNo, OutRefundNo: "SP-R-0001", Amount: 888}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.pay(r, s.order("SP-0002", 500, "").ID, "p2"); err != nil {
+			t.Fatalf("paying from the red packets B gave back: %v", err)
+		}
+		s.fund(r.Wallet.Account, 1_000)
+		if _, err := s.pay(r, s.order("SP-0003", 500, "").ID, "p3"); err != nil {
+			t.Fatal(err)
+		}
+		// 888 − 500 = 388 of red packets, then 500 = 388 of them and 112 of cash.
+		if promo, cash := s.balance(r.Wallet.PromoAccount), s.balance(r.Wallet.Account); promo != 0 || cash != 888 {
+			t.Errorf("promo %d cash %d, want 0 and 888: red packets first", promo, cash)
+		}
+		mustVerify(t, dbA)
 	})
 }

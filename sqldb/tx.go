@@ -509,7 +509,11 @@ func (t *tx) BalanceHint(_ context.Context, id hebao.AccountID) (int64, error) {
 	if err := t.check(); err != nil {
 		return 0, err
 	}
-	if err := t.load([]hebao.AccountID{id}, false); err != nil {
+	// The committer's cache is only trusted while no other process can have written:
+	// on SQLite while the row cache is (data_version unchanged, no direct write in the
+	// batch); on PostgreSQL, where several servers share the database, never.
+	_, pg := t.b.w.(*pgTx)
+	if err := t.load([]hebao.AccountID{id}, pg || !t.b.rowsOK); err != nil {
 		return 0, err
 	}
 	a, ok := t.b.accounts[id]
