@@ -33,6 +33,12 @@ type CampaignRules struct {
 	// OpeningCoupons is the coupon pack each new wallet gets, once per person; the
 	// campaign pays each coupon's discount when it is used.
 	OpeningCoupons []CouponTemplate `json:",omitempty"`
+	// PointsPerYuan, if above DefaultPointsPerYuan, is what payments earn per whole
+	// yuan while the campaign runs (the highest of the running campaigns counts).
+	PointsPerYuan int64 `json:",omitempty"`
+	// PointsCash offers cash from the budget for points; PointsCoupons offer coupons.
+	PointsCash    *PointsCashRate     `json:",omitempty"`
+	PointsCoupons []PointsCouponOffer `json:",omitempty"`
 }
 
 // Active reports whether the campaign's window holds at.
@@ -143,7 +149,7 @@ func (r CampaignRequest) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return r.Rules.validatePoints(r.Budget)
 }
 
 // Create makes a campaign on behalf of the admin by and funds its budget from the

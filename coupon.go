@@ -55,7 +55,10 @@ type Coupon struct {
 	// UsedOrderID is the order it paid part of, once used; a coupon is used once and
 	// never given back, even when the order is refunded.
 	UsedOrderID string
-	CreatedAt   time.Time
+	// Source is where it came from: "" for an opening pack, "points:<i>" for the
+	// campaign's points offer i.
+	Source    string
+	CreatedAt time.Time
 }
 
 // Discount is what c takes off a payment of amount, 0 when it does not apply.

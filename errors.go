@@ -69,6 +69,10 @@ const (
 	// expired, for another merchant, below its threshold, or its campaign's budget
 	// is spent).
 	CodeCouponUnusable = "coupon_unusable"
+	// CodePromotionUnavailable: a campaign's offer cannot be taken now (the campaign
+	// is not running, its budget is spent, or the customer took it as often as
+	// each may).
+	CodePromotionUnavailable = "promotion_unavailable"
 )
 
 // codeKinds is the one table from public code to error kind.
@@ -100,6 +104,7 @@ var codeKinds = map[string]Kind{
 	CodeNotifyURLForbidden:    KindRejected,
 	CodePaymentCodeInvalid:    KindRejected,
 	CodeCouponUnusable:        KindRejected,
+	CodePromotionUnavailable:  KindRejected,
 	CodeStepUpRequired:        KindRejected,
 	CodeClientUpgradeRequired: KindUpgrade,
 	CodeConflict:              KindConflict,

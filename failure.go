@@ -134,6 +134,10 @@ var failures = map[string]Failure{
 		Explanation: "This coupon cannot be used for this payment: it may be used already, out of date, for another shop, below its minimum spend, or its promotion has run out. Nothing was taken.",
 		NextStep:    "Pay without the coupon, or choose another one.",
 	},
+	CodePromotionUnavailable: {
+		Explanation: "This offer cannot be taken now: its promotion has ended or run out, or you have taken it as many times as each customer may. Nothing was taken from your points.",
+		NextStep:    "Look at the offers running now in your points page.",
+	},
 	CodePaymentCodeInvalid: {
 		Explanation: "The payment code shown could not be used: codes last 60 seconds and work once. Nothing was taken.",
 		NextStep:    "Refresh the payment code in the app and let the till scan it again.",

@@ -99,11 +99,15 @@ type Order struct {
 	// PromoPaid and Subsidy.
 	PromoRefunded   int64
 	SubsidyRefunded int64
-	CreatedAt       time.Time
-	ExpiresAt       time.Time
-	PaidAt          time.Time // zero until paid
-	ClosedAt        time.Time // zero unless closed
-	UpdatedAt       time.Time
+	// PointsEarned is what the payment earned, and PointsReversed what refunds
+	// have taken back of it.
+	PointsEarned   int64
+	PointsReversed int64
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	PaidAt         time.Time // zero until paid
+	ClosedAt       time.Time // zero unless closed
+	UpdatedAt      time.Time
 }
 
 // WebhookDelivery is one event to send to a merchant's notify_url, written in the

@@ -722,6 +722,12 @@ func payOrder(ctx context.Context, tx Tx, o Order, payer Wallet, method string, 
 		return Order{}, Movement{}, err
 	}
 	o.PromoPaid = promo
+	if method != "card" {
+		// Points for what the payer paid from the cash balance (SPEC §7).
+		if o, err = earnPoints(ctx, tx, o, payer, due-promo, now); err != nil {
+			return Order{}, Movement{}, err
+		}
+	}
 	mv := Movement{ID: NewID("mov"), WalletID: payer.ID, Account: payer.Account, CustomerID: payer.CustomerID, Kind: MovementPayment,
 		Status: MovementSucceeded, Amount: o.Amount, Counterparty: mch.ID, CounterpartyName: mch.Name, Memo: o.Subject,
 		Ref: o.ID, CreatedAt: now, UpdatedAt: now}

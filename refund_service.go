@@ -175,6 +175,10 @@ func (s *OrderService) Refund(ctx context.Context, m Merchant, r RefundRequest) 
 		out.MovementID = mv.ID
 		o = parts
 		o.Status, o.Refunded, o.Refunds, o.UpdatedAt = OrderRefund, o.Refunded+r.Amount, o.Refunds+1, now
+		// The points the refunded cash earned go back (SPEC §7).
+		if o, err = reversePoints(ctx, tx, o, wal, out.ID); err != nil {
+			return err
+		}
 		ok, err := tx.UpdateOrder(ctx, o, prev)
 		if err != nil {
 			return err

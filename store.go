@@ -75,6 +75,7 @@ type Tx interface {
 	CampaignTx
 	CouponTx
 	InterestTx
+	PointsTx
 }
 
 // CustomerTx is the part of Tx that keeps customers, their wallets and their devices.

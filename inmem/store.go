@@ -58,6 +58,7 @@ type data struct {
 	grants        map[string]hebao.Grant
 	coupons       map[string]hebao.Coupon
 	interest      interestData // interest.go
+	buckets       map[bucketKey]hebao.PointsBucket
 }
 
 type storedReply struct {
@@ -84,6 +85,7 @@ func newData() *data {
 		refunds: map[string]hebao.Refund{}, codes: map[[32]byte]hebao.PaymentCode{},
 		orderTopups: map[string]hebao.OrderTopup{},
 		campaigns:   map[string]hebao.Campaign{}, grants: map[string]hebao.Grant{}, coupons: map[string]hebao.Coupon{},
+		buckets: map[bucketKey]hebao.PointsBucket{},
 	}
 }
 
@@ -119,6 +121,7 @@ func (d *data) clone() *data {
 	c.grants = maps.Clone(d.grants)
 	c.coupons = maps.Clone(d.coupons)
 	c.usage = maps.Clone(d.usage)
+	c.buckets = maps.Clone(d.buckets)
 	c.interest = d.interest.clone()
 	return &c
 }

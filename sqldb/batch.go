@@ -199,6 +199,7 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 		cache:     db.cache,
 		rows:      db.rows,
 		merchants: &db.merchants,
+		owners:    &db.owners,
 		lockAll:   lockAll,
 		replies:   map[replyKey]int{},
 		ids:       map[string]bool{},
@@ -252,6 +253,9 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 			}
 		}
 	}
+	for k, id := range b.seenOwners {
+		db.owners.m.Store(k, id)
+	}
 	for _, a := range b.accounts {
 		acct := a.Account // Balance: loaded plus this batch's changes
 		if bal, ok := written[acct.ID]; ok {
@@ -287,7 +291,15 @@ func (b *batchState) flush(key []byte) (map[hebao.AccountID]int64, error) {
 		w.orders = append(w.orders, orderWrite{o: o.o, loaded: o.loaded})
 	}
 	slices.SortFunc(w.orders, func(x, y orderWrite) int { return cmp.Compare(x.o.ID, y.o.ID) })
-	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 && len(w.movements) == 0 && len(w.usage) == 0 && len(w.orders) == 0 {
+	for k, d := range b.points {
+		if *d != (bucketDelta{}) {
+			w.points = append(w.points, bucketWrite{k, *d})
+		}
+	}
+	slices.SortFunc(w.points, func(x, y bucketWrite) int {
+		return cmp.Or(cmp.Compare(x.k.wallet, y.k.wallet), cmp.Compare(x.k.year, y.k.year))
+	})
+	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 && len(w.movements) == 0 && len(w.usage) == 0 && len(w.orders) == 0 && len(w.points) == 0 {
 		return nil, nil
 	}
 	if len(b.transfers) > 0 {

@@ -11,12 +11,13 @@ import (
 // The statements of coupons.
 const (
 	couponColumns = `id, customer_id, campaign_id, kind, off, threshold, percent, cap, valid_days, merchant_id, valid_from, valid_until,
-used_order_id, created_at`
-	couponInsert = `INSERT INTO coupons (` + couponColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+used_order_id, created_at, source`
+	couponInsert = `INSERT INTO coupons (` + couponColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	couponByID   = `SELECT ` + couponColumns + ` FROM coupons WHERE customer_id = $1 AND id = $2`
 	couponsValid = `SELECT ` + couponColumns + ` FROM coupons WHERE customer_id = $1 AND valid_until > $2 AND valid_from <= $2
 AND used_order_id = '' ORDER BY valid_until, id`
-	couponUse = `UPDATE coupons SET used_order_id = $2 WHERE id = $1 AND used_order_id = ''`
+	couponsCount = `SELECT count(*) FROM coupons WHERE customer_id = $1 AND campaign_id = $2 AND source = $3`
+	couponUse    = `UPDATE coupons SET used_order_id = $2 WHERE id = $1 AND used_order_id = ''`
 )
 
 // CreateCoupon implements hebao.Tx.
@@ -25,7 +26,7 @@ func (t *tx) CreateCoupon(_ context.Context, c hebao.Coupon) error {
 		return hebao.Errorf(hebao.CodeInvalidRequest, "a coupon needs an id, a customer and a campaign")
 	}
 	_, err := t.execOwn(couponInsert, c.ID, c.CustomerID, c.CampaignID, string(c.Kind), c.Off, c.Threshold, int64(c.Percent), c.Cap,
-		int64(c.ValidDays), c.MerchantID, c.ValidFrom.UnixMicro(), c.ValidUntil.UnixMicro(), c.UsedOrderID, c.CreatedAt.UnixMicro())
+		int64(c.ValidDays), c.MerchantID, c.ValidFrom.UnixMicro(), c.ValidUntil.UnixMicro(), c.UsedOrderID, c.CreatedAt.UnixMicro(), c.Source)
 	if err != nil {
 		return t.retryable(fmt.Errorf("store coupon: %w", err))
 	}
@@ -75,7 +76,7 @@ func scanCoupon(r scanner) (hebao.Coupon, error) {
 		percent, days, from, until, made int64
 	)
 	if err := r.Scan(&c.ID, &c.CustomerID, &c.CampaignID, &kind, &c.Off, &c.Threshold, &percent, &c.Cap, &days, &c.MerchantID,
-		&from, &until, &c.UsedOrderID, &made); err != nil {
+		&from, &until, &c.UsedOrderID, &made, &c.Source); err != nil {
 		return hebao.Coupon{}, err
 	}
 	c.Kind, c.Percent, c.ValidDays = hebao.CouponKind(kind), int(percent), int(days)
@@ -90,4 +91,16 @@ func (t *tx) UseCoupon(_ context.Context, id, orderID string) (bool, error) {
 		return false, t.retryable(fmt.Errorf("use coupon: %w", err))
 	}
 	return n == 1, nil
+}
+
+// CountCoupons implements hebao.Tx.
+func (t *tx) CountCoupons(_ context.Context, customerID, campaignID, source string) (int, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := t.queryRow(couponsCount, customerID, campaignID, source).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count coupons: %w", err)
+	}
+	return int(n), nil
 }

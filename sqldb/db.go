@@ -65,6 +65,8 @@ type DB struct {
 	// merchants are shared by the committer and Views: a committed merchant row
 	// never changes.
 	merchants merchantCache
+	// owners are the ids of the operator's committed accounts (see SystemAccount).
+	owners ownerCache
 }
 
 var (

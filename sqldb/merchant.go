@@ -17,13 +17,14 @@ const (
 	merchantByID    = `SELECT ` + merchantColumns + ` FROM merchants WHERE id = $1`
 
 	orderColumns = `id, merchant_id, out_trade_no, kind, amount, subject, notify_url, status, request_hash,
-customer_id, wallet_id, method, card_id, movement_id, refunded, refunds, created_at, expires_at, paid_at, closed_at, updated_at, promo_paid, coupon_id, subsidy, promo_refunded, subsidy_refunded`
+customer_id, wallet_id, method, card_id, movement_id, refunded, refunds, created_at, expires_at, paid_at, closed_at, updated_at, promo_paid, coupon_id, subsidy, promo_refunded, subsidy_refunded, points_earned, points_reversed`
 	orderInsert = `INSERT INTO orders (` + orderColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`
+$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`
 	orderByNo   = `SELECT ` + orderColumns + ` FROM orders WHERE merchant_id = $1 AND out_trade_no = $2`
 	orderByID   = `SELECT ` + orderColumns + ` FROM orders WHERE id = $1`
 	orderUpdate = `UPDATE orders SET status = $3, customer_id = $4, wallet_id = $5, method = $6, card_id = $7, movement_id = $8,
-refunded = $9, refunds = $10, expires_at = $11, paid_at = $12, closed_at = $13, updated_at = $14, promo_paid = $17, coupon_id = $18, subsidy = $19, promo_refunded = $20, subsidy_refunded = $21
+refunded = $9, refunds = $10, expires_at = $11, paid_at = $12, closed_at = $13, updated_at = $14, promo_paid = $17, coupon_id = $18, subsidy = $19, promo_refunded = $20, subsidy_refunded = $21,
+points_earned = $22, points_reversed = $23
 WHERE id = $1 AND status = $2 AND refunded = $15 AND refunds = $16`
 	ordersExpiring = `SELECT ` + orderColumns + ` FROM orders WHERE status IN ('NOTPAY', 'USERPAYING') AND expires_at <= $1
 ORDER BY expires_at LIMIT $2`
@@ -119,7 +120,7 @@ func (t *tx) CreateOrder(_ context.Context, o hebao.Order) error {
 	}
 	_, err := t.execOwn(orderInsert, o.ID, o.MerchantID, o.OutTradeNo, string(o.Kind), o.Amount, o.Subject, o.NotifyURL, string(o.Status),
 		o.RequestHash[:], o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID, o.Refunded, int64(o.Refunds),
-		o.CreatedAt.UnixMicro(), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro(), o.PromoPaid, o.CouponID, o.Subsidy, o.PromoRefunded, o.SubsidyRefunded)
+		o.CreatedAt.UnixMicro(), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro(), o.PromoPaid, o.CouponID, o.Subsidy, o.PromoRefunded, o.SubsidyRefunded, o.PointsEarned, o.PointsReversed)
 	if err != nil {
 		return t.retryable(fmt.Errorf("store order: %w", err))
 	}
@@ -191,7 +192,7 @@ func scanOrder(r scanner) (hebao.Order, error) {
 		refunds, created, expires, paid, closed, updated int64
 	)
 	err := r.Scan(&o.ID, &o.MerchantID, &o.OutTradeNo, &kind, &o.Amount, &o.Subject, &o.NotifyURL, &status, &hash,
-		&o.CustomerID, &o.WalletID, &o.Method, &o.CardID, &o.MovementID, &o.Refunded, &refunds, &created, &expires, &paid, &closed, &updated, &o.PromoPaid, &o.CouponID, &o.Subsidy, &o.PromoRefunded, &o.SubsidyRefunded)
+		&o.CustomerID, &o.WalletID, &o.Method, &o.CardID, &o.MovementID, &o.Refunded, &refunds, &created, &expires, &paid, &closed, &updated, &o.PromoPaid, &o.CouponID, &o.Subsidy, &o.PromoRefunded, &o.SubsidyRefunded, &o.PointsEarned, &o.PointsReversed)
 	if err != nil {
 		return hebao.Order{}, err
 	}
@@ -257,7 +258,7 @@ func orderWriteArgs(w orderWrite) []any {
 	o, prev := w.o, w.loaded
 	return []any{o.ID, string(prev.Status), string(o.Status), o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID,
 		o.Refunded, int64(o.Refunds), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro(),
-		prev.Refunded, int64(prev.Refunds), o.PromoPaid, o.CouponID, o.Subsidy, o.PromoRefunded, o.SubsidyRefunded}
+		prev.Refunded, int64(prev.Refunds), o.PromoPaid, o.CouponID, o.Subsidy, o.PromoRefunded, o.SubsidyRefunded, o.PointsEarned, o.PointsReversed}
 }
 
 // OpenOrdersExpiring implements hebao.Tx.

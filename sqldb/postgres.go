@@ -345,6 +345,9 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 	for _, u := range w.usage {
 		queue(nil, usageUpsert, usageArgs(u)...)
 	}
+	for _, pw := range w.points {
+		queue(nil, pointsUpsert, pw.args()...)
+	}
 	for _, ow := range w.orders {
 		id := ow.o.ID
 		queue(func(n int64) error {

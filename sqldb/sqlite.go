@@ -181,7 +181,7 @@ var sqliteHot = []string{
 	payPasswordByWallet, payPasswordUpsert, cardsByCustomer, sessionByToken, sessionTouch,
 	movementInsert, movementByID, sqliteMovementsNewest, sqliteMovementsByWallet, movementFinish,
 	usageRead, usageUpsert, orderUpdate, orderByID, orderByNo, merchantByID, accountByOwner, payerQuery, payeeByID, payeeByPhone,
-	notificationInsert, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
+	notificationInsert, pointsUpsert, pointsBuckets, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
 }
 
 const (
@@ -588,6 +588,11 @@ func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
 	}
 	for _, u := range w.usage {
 		if _, err := t.exec(ctx, usageUpsert, usageArgs(u)...); err != nil {
+			return err
+		}
+	}
+	for _, pw := range w.points {
+		if _, err := t.exec(ctx, pointsUpsert, pw.args()...); err != nil {
 			return err
 		}
 	}
