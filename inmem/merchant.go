@@ -100,6 +100,7 @@ func (t *tx) UpdateOrder(_ context.Context, o, prev hebao.Order) (bool, error) {
 	cur.Refunded, cur.Refunds, cur.ExpiresAt, cur.PaidAt, cur.ClosedAt, cur.UpdatedAt = o.Refunded, o.Refunds, o.ExpiresAt, o.PaidAt, o.ClosedAt, o.UpdatedAt
 	cur.PromoPaid, cur.CouponID, cur.Subsidy = o.PromoPaid, o.CouponID, o.Subsidy
 	cur.PromoRefunded, cur.SubsidyRefunded = o.PromoRefunded, o.SubsidyRefunded
+	cur.PointsEarned, cur.PointsReversed = o.PointsEarned, o.PointsReversed
 	t.d.orders[o.ID] = cur
 	return true, nil
 }

@@ -113,6 +113,15 @@ type bucketWrite struct {
 	d bucketDelta
 }
 
+// query is the statement that writes w: an upsert adding points, or an update taking
+// them from a bucket that must exist.
+func (w bucketWrite) query() string {
+	if w.d.earned < 0 || w.d.remaining < 0 || w.d.expired < 0 {
+		return pointsTake
+	}
+	return pointsUpsert
+}
+
 func (w bucketWrite) args() []any {
 	return []any{w.k.wallet, int64(w.k.year), w.d.earned, w.d.remaining, w.d.expired}
 }

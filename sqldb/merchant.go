@@ -246,6 +246,7 @@ func (t *tx) UpdateOrder(_ context.Context, o, prev hebao.Order) (bool, error) {
 	next.o.Refunded, next.o.Refunds, next.o.ExpiresAt, next.o.PaidAt, next.o.ClosedAt, next.o.UpdatedAt = o.Refunded, o.Refunds, o.ExpiresAt, o.PaidAt, o.ClosedAt, o.UpdatedAt
 	next.o.PromoPaid, next.o.CouponID, next.o.Subsidy = o.PromoPaid, o.CouponID, o.Subsidy
 	next.o.PromoRefunded, next.o.SubsidyRefunded = o.PromoRefunded, o.SubsidyRefunded
+	next.o.PointsEarned, next.o.PointsReversed = o.PointsEarned, o.PointsReversed
 	if t.b.orders == nil {
 		t.b.orders = map[string]*orderState{}
 	}

@@ -21,6 +21,10 @@ ORDER BY year, wallet_id LIMIT $2`
 	pointsUpsert = `INSERT INTO points_buckets (wallet_id, year, earned, remaining, expired) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (wallet_id, year) DO UPDATE SET earned = points_buckets.earned + excluded.earned,
 remaining = points_buckets.remaining + excluded.remaining, expired = points_buckets.expired + excluded.expired`
+	// pointsTake is the change that takes points out of a bucket, which exists: the
+	// upsert cannot, since the row it would insert breaks the CHECK.
+	pointsTake = `UPDATE points_buckets SET earned = earned + $3, remaining = remaining + $4, expired = expired + $5
+WHERE wallet_id = $1 AND year = $2`
 	accountEntries = `SELECT p.transfer_seq, t.id, t.kind, t.ref, p.amount, t.created_at FROM postings p
 JOIN transfers t ON t.seq = p.transfer_seq WHERE p.account_id = $1 AND p.transfer_seq < $2 ORDER BY p.transfer_seq DESC LIMIT $3`
 )

@@ -181,7 +181,7 @@ var sqliteHot = []string{
 	payPasswordByWallet, payPasswordUpsert, cardsByCustomer, sessionByToken, sessionTouch,
 	movementInsert, movementByID, sqliteMovementsNewest, sqliteMovementsByWallet, movementFinish,
 	usageRead, usageUpsert, orderUpdate, orderByID, orderByNo, merchantByID, accountByOwner, payerQuery, payeeByID, payeeByPhone,
-	notificationInsert, pointsUpsert, pointsBuckets, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
+	notificationInsert, pointsUpsert, pointsTake, pointsBuckets, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
 }
 
 const (
@@ -592,8 +592,12 @@ func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
 		}
 	}
 	for _, pw := range w.points {
-		if _, err := t.exec(ctx, pointsUpsert, pw.args()...); err != nil {
+		n, err := t.exec(ctx, pw.query(), pw.args()...)
+		if err != nil {
 			return err
+		}
+		if n != 1 {
+			return fmt.Errorf("points bucket %d of wallet %s is missing", pw.k.year, pw.k.wallet)
 		}
 	}
 	for _, ow := range w.orders {
