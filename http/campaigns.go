@@ -22,21 +22,39 @@ type campaignJSON struct {
 	CreatedAt time.Time         `json:"created_at"`
 }
 
+// campaignRulesJSON is what a campaign gives, in POST /v1/admin/campaigns and in
+// the campaign's view.
 type campaignRulesJSON struct {
 	OpeningRedPacket int64                  `json:"opening_red_packet"`
 	OpeningCoupons   []hebao.CouponTemplate `json:"opening_coupons,omitempty"`
+	// PointsPerYuan raises what payments earn while the campaign runs; 0 leaves
+	// the default.
+	PointsPerYuan int64                     `json:"points_per_yuan"`
+	PointsCash    *hebao.PointsCashRate     `json:"points_cash,omitempty"`
+	PointsCoupons []hebao.PointsCouponOffer `json:"points_coupons,omitempty"`
+}
+
+func (r campaignRulesJSON) rules() hebao.CampaignRules {
+	return hebao.CampaignRules{OpeningRedPacket: r.OpeningRedPacket, OpeningCoupons: r.OpeningCoupons,
+		PointsPerYuan: r.PointsPerYuan, PointsCash: r.PointsCash, PointsCoupons: r.PointsCoupons}
+}
+
+func rulesOut(r hebao.CampaignRules) campaignRulesJSON {
+	return campaignRulesJSON{OpeningRedPacket: r.OpeningRedPacket, OpeningCoupons: r.OpeningCoupons,
+		PointsPerYuan: r.PointsPerYuan, PointsCash: r.PointsCash, PointsCoupons: r.PointsCoupons}
 }
 
 func campaignOut(st hebao.CampaignStatus) campaignJSON {
 	c := st.Campaign
 	return campaignJSON{ID: c.ID, Name: c.Name, StartsAt: c.StartsAt.UTC(), EndsAt: c.EndsAt.UTC(), Budget: c.Budget,
 		Remaining: st.Remaining, Spent: st.Spent, Grants: st.Grants, State: st.State,
-		Rules: campaignRulesJSON{OpeningRedPacket: c.Rules.OpeningRedPacket, OpeningCoupons: c.Rules.OpeningCoupons}, CreatedAt: c.CreatedAt.UTC()}
+		Rules: rulesOut(c.Rules), CreatedAt: c.CreatedAt.UTC()}
 }
 
 // createCampaign is POST /v1/admin/campaigns {name, starts_at, ends_at, budget,
-// rules{opening_red_packet}} → 201 the campaign, its budget funded from the
-// operator's marketing account.
+// rules{opening_red_packet, opening_coupons, points_per_yuan, points_cash,
+// points_coupons}} → 201 the campaign, its budget funded from the operator's
+// marketing account.
 // Errors: invalid_request, unavailable.
 func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, st hebao.Staff) error {
 	var req struct {
@@ -54,7 +72,7 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, st hebao
 	}
 	c, err := s.campaigns.Create(r.Context(), hebao.Actor{Kind: hebao.ActorStaff, ID: st.ID}, hebao.CampaignRequest{Name: req.Name,
 		StartsAt: req.StartsAt, EndsAt: req.EndsAt, Budget: req.Budget,
-		Rules: hebao.CampaignRules{OpeningRedPacket: req.Rules.OpeningRedPacket, OpeningCoupons: req.Rules.OpeningCoupons}})
+		Rules: req.Rules.rules()})
 	if err != nil {
 		return err
 	}

@@ -219,6 +219,26 @@ func TestOpenAPIResponses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Points: payerA earns 1 point on paidOrder and 5 on this one; a campaign gives
+	// cash and a coupon (once each) for them.
+	mon.pay(t, payerA.Token, mon.order(t, mch.APIKey, "oa-order-points", 500, "").ID, "oa-pay-points")
+	acct.cfg.Points = &hebao.PointsService{Store: acct.store, Tiers: hebao.DefaultTierLimits(), Now: acct.clock.Now, Committed: mon.disp.Wake}
+	noPoints := acct.cfg
+	noPoints.Points = nil
+	pointsCampaign, err := acct.cfg.Campaigns.Create(t.Context(), hebao.Actor{Kind: hebao.ActorStaff, ID: "stf_x"}, hebao.CampaignRequest{Name: "积分兑换",
+		StartsAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), EndsAt: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), Budget: 1_000,
+		Rules: hebao.CampaignRules{PointsPerYuan: 2, PointsCash: &hebao.PointsCashRate{Points: 1, Fen: 1},
+			PointsCoupons: []hebao.PointsCouponOffer{{Points: 1, PerCustomer: 1, Coupon: hebao.CouponTemplate{Kind: hebao.CouponFixed, Off: 100, ValidDays: 7}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redeemCash := func(points int64) string {
+		return body(map[string]any{"campaign_id": pointsCampaign.ID, "kind": "cash", "points": points})
+	}
+	redeemCoupon := func(i int) string {
+		return body(map[string]any{"campaign_id": pointsCampaign.ID, "kind": "coupon", "coupon": i})
+	}
+	pointsCampaignBody := `{"name": "双倍积分", "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-04-01T00:00:00Z", "budget": 10000, "rules": {"points_per_yuan": 2, "points_cash": {"points": 100, "fen": 100}, "points_coupons": [{"points": 500, "coupon": {"kind": "fixed", "off": 500, "valid_days": 30}, "per_customer": 1}]}}`
 	refundBody := func(no, refundNo string, amount int64, reason string) string {
 		return body(map[string]any{"out_trade_no": no, "out_refund_no": refundNo, "amount": amount, "reason": reason})
 	}
@@ -469,6 +489,36 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "qr, other format", cfg: acct.cfg, method: "GET", target: "/v1/qr/" + toPay.ID + ".gif", status: 404},
 		{name: "qr, bad size", cfg: acct.cfg, method: "GET", target: "/v1/qr/" + toPay.ID + ".png?size=2048", status: 400},
 		{name: "qr, not configured", cfg: noShop, method: "GET", target: "/v1/qr/" + toPay.ID + ".svg", status: 503},
+		{name: "create campaign with points", cfg: acct.cfg, method: "POST", target: "/v1/admin/campaigns", header: authJSON(acct.admin), body: pointsCampaignBody, status: 201},
+		{name: "create campaign, points rate too high", cfg: acct.cfg, method: "POST", target: "/v1/admin/campaigns", header: authJSON(acct.admin), body: strings.Replace(pointsCampaignBody, `"points_per_yuan": 2`, `"points_per_yuan": 101`, 1), status: 400},
+		{name: "create campaign, points cash over the budget", cfg: acct.cfg, method: "POST", target: "/v1/admin/campaigns", header: authJSON(acct.admin), body: strings.Replace(pointsCampaignBody, `"fen": 100`, `"fen": 10001`, 1), status: 400},
+		{name: "create campaign, points coupon unknown field", cfg: acct.cfg, method: "POST", target: "/v1/admin/campaigns", header: authJSON(acct.admin), body: strings.Replace(pointsCampaignBody, `"per_customer": 1`, `"per_person": 1`, 1), status: 400},
+		{name: "campaign with points offers", cfg: acct.cfg, method: "GET", target: "/v1/admin/campaigns/" + pointsCampaign.ID, header: bearerHeader(acct.admin), status: 200},
+		{name: "points", cfg: acct.cfg, method: "GET", target: "/v1/points", header: bearerHeader(payerA.Token), status: 200},
+		{name: "points, a page", cfg: acct.cfg, method: "GET", target: "/v1/points?limit=1", header: bearerHeader(payerA.Token), status: 200},
+		{name: "points, the page after", cfg: acct.cfg, method: "GET", target: "/v1/points?limit=1&before=1", header: bearerHeader(payerA.Token), status: 200},
+		{name: "points, none", cfg: acct.cfg, method: "GET", target: "/v1/points", header: bearerHeader(known.Token), status: 200},
+		{name: "points, bad limit", cfg: acct.cfg, method: "GET", target: "/v1/points?limit=101", header: bearerHeader(payerA.Token), status: 400},
+		{name: "points, bad before", cfg: acct.cfg, method: "GET", target: "/v1/points?before=-3", header: bearerHeader(payerA.Token), status: 400},
+		{name: "points, no token", cfg: acct.cfg, method: "GET", target: "/v1/points", status: 401},
+		{name: "points, staff token", cfg: acct.cfg, method: "GET", target: "/v1/points", header: bearerHeader(acct.agent), status: 403},
+		{name: "points, not configured", cfg: noPoints, method: "GET", target: "/v1/points", header: bearerHeader(payerA.Token), status: 503},
+		{name: "redeem cash", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-1"), body: redeemCash(2), status: 201},
+		{name: "redeem cash, replay", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-1"), body: redeemCash(2), status: 201},
+		{name: "redeem cash, key reused", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-1"), body: redeemCash(1), status: 422},
+		{name: "redeem coupon", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-2"), body: redeemCoupon(0), status: 201},
+		{name: "redeem coupon again", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-3"), body: redeemCoupon(0), status: 422},
+		{name: "redeem, unknown offer", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-4"), body: redeemCoupon(3), status: 404},
+		{name: "redeem, unknown campaign", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-5"), body: `{"campaign_id": "` + hebao.NewID("cmp") + `", "kind": "cash", "points": 1}`, status: 404},
+		{name: "redeem, too few points", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-6"), body: redeemCash(1_000), status: 422},
+		{name: "redeem, frozen", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(freezer.Token, "oa-redeem-7"), body: redeemCash(1), status: 422},
+		{name: "redeem, bad kind", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-8"), body: `{"campaign_id": "` + pointsCampaign.ID + `", "kind": "gold", "points": 1}`, status: 400},
+		{name: "redeem, points and coupon", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-8"), body: `{"campaign_id": "` + pointsCampaign.ID + `", "kind": "cash", "points": 1, "coupon": 0}`, status: 400},
+		{name: "redeem, bad campaign id", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-8"), body: `{"campaign_id": "cmp_x", "kind": "cash", "points": 1}`, status: 400},
+		{name: "redeem, no key", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: authJSON(payerA.Token), body: redeemCash(1), status: 400},
+		{name: "redeem, no token", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: jsonHeader(), body: redeemCash(1), status: 401},
+		{name: "redeem, staff token", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(acct.admin, "oa-redeem-9"), body: redeemCash(1), status: 403},
+		{name: "redeem, not configured", cfg: noPoints, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-10"), body: redeemCash(1), status: 503},
 		{name: "transactions, with payments", cfg: acct.cfg, method: "GET", target: "/v1/transactions", header: bearerHeader(payerA.Token), status: 200},
 	}
 	hit := map[string]bool{}

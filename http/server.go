@@ -79,6 +79,9 @@ type Config struct {
 	Webhooks *hebao.WebhookService
 	// Campaigns creates and shows promotions (/v1/admin/campaigns); nil answers 503.
 	Campaigns *hebao.CampaignService
+	// Points shows customers' points and redeems them (/v1/points); nil answers
+	// 503.
+	Points *hebao.PointsService
 	// PublicURL is where customers and shops reach this server, without a trailing
 	// slash ("https://pay.example.com"): orders' QR codes link to it.
 	PublicURL string
@@ -112,6 +115,7 @@ type Server struct {
 	webhooks     *hebao.WebhookService
 	publicURL    string
 	campaigns    *hebao.CampaignService
+	points       *hebao.PointsService
 	streams      context.Context // ended by StopStreams
 	stopStreams  context.CancelFunc
 
@@ -156,6 +160,7 @@ func NewServer(cfg Config) (*Server, error) {
 		webhooks:     cfg.Webhooks,
 		publicURL:    strings.TrimRight(cfg.PublicURL, "/"),
 		campaigns:    cfg.Campaigns,
+		points:       cfg.Points,
 		mux:          http.NewServeMux(),
 	}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
@@ -251,6 +256,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/admin/campaigns", s.asStaff(hebao.RoleAdmin, s.createCampaign))
 	s.handle("GET /v1/admin/campaigns/{id}", s.asStaff(hebao.RoleAdmin, s.getCampaign))
 	s.handle("GET /v1/coupons", s.asCustomer(s.listCoupons))
+	s.handle("GET /v1/points", s.asCustomer(s.getPoints))
+	s.handle("POST /v1/points/redeem", s.asCustomer(s.redeemPoints))
 }
 
 // handlerFunc is the shape of every handler: it writes a success itself and returns

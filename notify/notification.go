@@ -2,8 +2,9 @@
 // Dispatcher turns committed events into notifications in the customer's inbox,
 // pushes them to the customer's open apps through a Hub (streamed by ServeEvents as
 // Server-Sent Events) and sends an SMS when the amount reaches the customer's
-// threshold. Delivery is at least once: every notification carries an id derived
-// from its event, so a repeat is stored once and can be dropped by receivers.
+// threshold (never for points expiring: their amount is points, not fen). Delivery
+// is at least once: every notification carries an id derived from its event, so a
+// repeat is stored once and can be dropped by receivers.
 package notify
 
 import (
@@ -20,6 +21,13 @@ import (
 // events of kinds that make no notification. The notification's id is derived from
 // the event's, so dispatching an event twice makes the same notification.
 func FromEvent(e hebao.Event) (hebao.Notification, bool, error) {
+	if e.Kind == hebao.EventPointsExpired {
+		p, err := pointsExpiredOf(e)
+		if err != nil {
+			return hebao.Notification{}, false, err
+		}
+		return fromPointsExpired(e, p), true, nil
+	}
 	m, ok, err := movementOf(e)
 	if !ok || err != nil {
 		return hebao.Notification{}, ok, err
@@ -37,6 +45,11 @@ type side struct {
 // or two for a transfer between wallets. The other side's id is derived from its
 // transaction id, which is announced by this event only.
 func sides(e hebao.Event, m hebao.MovementEvent) []side {
+	if e.Kind == hebao.EventPointsExpired {
+		// movementOf has decoded the payload once already: it cannot fail here.
+		p, _ := pointsExpiredOf(e)
+		return []side{{m, fromPointsExpired(e, p)}}
+	}
 	out := []side{{m, fromMovement(e, m)}}
 	if o := m.Other; o != nil && o.CustomerID != "" {
 		n := fromMovement(e, *o)
@@ -46,9 +59,20 @@ func sides(e hebao.Event, m hebao.MovementEvent) []side {
 	return out
 }
 
-// movementOf decodes the payload of a movement event; false for other kinds.
+// movementOf decodes the payload of an event that makes notifications; false for
+// other kinds. Points expiring move no money: their event comes back as a movement
+// that names the customer and nothing else, no wallet and no amount, so the
+// dispatcher finds no SMS threshold to weigh it against (thresholds are fen, and a
+// number of points is not) and sends no SMS; sides makes its notification.
 func movementOf(e hebao.Event) (hebao.MovementEvent, bool, error) {
 	var m hebao.MovementEvent
+	if e.Kind == hebao.EventPointsExpired {
+		p, err := pointsExpiredOf(e)
+		if err != nil {
+			return m, false, err
+		}
+		return hebao.MovementEvent{CustomerID: p.CustomerID}, true, nil
+	}
 	if e.Kind != hebao.EventMovement {
 		return m, false, nil
 	}
@@ -75,6 +99,43 @@ func fromMovement(e hebao.Event, m hebao.MovementEvent) hebao.Notification {
 		Counterparty:  m.Counterparty,
 		BalanceAfter:  m.BalanceAfter,
 		TransactionID: m.TransactionID,
+		CreatedAt:     at.UTC(),
+	}
+}
+
+// pointsExpiredOf decodes the payload of a points expiry event.
+func pointsExpiredOf(e hebao.Event) (hebao.PointsExpiredEvent, error) {
+	var p hebao.PointsExpiredEvent
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return p, fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	if e.ID == "" || p.CustomerID == "" || p.Points <= 0 {
+		return p, fmt.Errorf("event %s: a points expiry event needs an id, a customer and points", e.ID)
+	}
+	return p, nil
+}
+
+// NotificationPointsExpired is the kind of the notification that points expired.
+const NotificationPointsExpired = "points.expired"
+
+// fromPointsExpired is the notification that p's points expired: Amount is points,
+// not fen, and no balance is shown.
+func fromPointsExpired(e hebao.Event, p hebao.PointsExpiredEvent) hebao.Notification {
+	at := p.At
+	if at.IsZero() {
+		at = e.CreatedAt
+	}
+	title := fmt.Sprintf("%d points expired", p.Points)
+	if p.Points == 1 {
+		title = "1 point expired"
+	}
+	return hebao.Notification{
+		ID:            notificationID(e.ID),
+		CustomerID:    p.CustomerID,
+		Kind:          NotificationPointsExpired,
+		Title:         title,
+		Amount:        p.Points,
+		TransactionID: p.TransferID,
 		CreatedAt:     at.UTC(),
 	}
 }
@@ -150,6 +211,8 @@ func Title(m hebao.MovementEvent) string {
 		return "Interest of " + amount + " paid"
 	case hebao.MovementPromoExpired:
 		return "Red packet of " + amount + " expired"
+	case hebao.MovementPointsCash:
+		return "You received " + amount + " for points"
 	case hebao.MovementRefund:
 		if m.Status == hebao.MovementSucceeded {
 			return "Refund of " + amount + from

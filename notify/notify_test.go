@@ -127,6 +127,7 @@ func TestTitle(t *testing.T) {
 		{hebao.MovementTransferIn, hebao.MovementPending, "¥12.34 from 138****0000 is on its way"},
 		{hebao.MovementTransferIn, hebao.MovementSucceeded, "You received ¥12.34 from 138****0000"},
 		{hebao.MovementTransferIn, hebao.MovementFailed, "¥12.34 from 138****0000 did not arrive: card declined"},
+		{hebao.MovementPointsCash, hebao.MovementSucceeded, "You received ¥12.34 for points"},
 	} {
 		m := hebao.MovementEvent{Kind: tc.kind, Status: tc.status, Amount: 1234}
 		if tc.kind == hebao.MovementTransferIn || tc.kind == hebao.MovementTransferOut {
@@ -571,5 +572,107 @@ func TestDispatchTransferBothSides(t *testing.T) {
 		}
 	default:
 		t.Errorf("nothing published to the payee")
+	}
+}
+
+// emitPointsExpired writes a points expiry event for cus_1 to the outbox.
+func emitPointsExpired(t *testing.T, s hebao.Store, points int64) hebao.PointsExpiredEvent {
+	t.Helper()
+	p := hebao.PointsExpiredEvent{CustomerID: "cus_1", WalletID: "wal_1", TransferID: hebao.NewID("trf"), Points: points, Year: 2024,
+		At: time.Date(2026, 1, 1, 0, 0, 5, 0, time.UTC)}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Transact(ctx, func(tx hebao.Tx) error {
+		return tx.Emit(ctx, hebao.Event{ID: hebao.NewID("evt"), Kind: hebao.EventPointsExpired, Payload: b})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFromEventPointsExpired(t *testing.T) {
+	p := hebao.PointsExpiredEvent{CustomerID: "cus_1", WalletID: "wal_1", TransferID: "trf_06f8w3y0abcdefghjkmnpqrstv", Points: 120, Year: 2024,
+		At: time.Date(2026, 1, 1, 0, 0, 5, 0, time.UTC)}
+	b, _ := json.Marshal(p)
+	e := hebao.Event{ID: "evt_06f8w3y0abcdefghjkmnpqrstw", Kind: hebao.EventPointsExpired, Payload: b}
+	got, ok, err := notify.FromEvent(e)
+	if err != nil || !ok {
+		t.Fatalf("FromEvent: %v, %v", ok, err)
+	}
+	want := hebao.Notification{ID: "ntf_06f8w3y0abcdefghjkmnpqrstw", CustomerID: "cus_1", Kind: "points.expired", Title: "120 points expired",
+		Amount: 120, TransactionID: p.TransferID, CreatedAt: p.At}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FromEvent (-want +got):\n%s", diff)
+	}
+	p.Points = 1
+	b, _ = json.Marshal(p)
+	if one, _, _ := notify.FromEvent(hebao.Event{ID: e.ID, Kind: e.Kind, Payload: b}); one.Title != "1 point expired" {
+		t.Errorf("one point: title %q", one.Title)
+	}
+	for _, bad := range []string{`{`, `{"customer_id": "cus_1", "points": 0}`, `{"points": 5}`} {
+		if _, ok, err := notify.FromEvent(hebao.Event{ID: "evt_x", Kind: hebao.EventPointsExpired, Payload: []byte(bad)}); ok || err == nil {
+			t.Errorf("FromEvent of %s: %v, %v; want false and an error", bad, ok, err)
+		}
+	}
+}
+
+// TestDispatchPointsExpired checks that expired points reach the inbox and the open
+// apps, and never an SMS: the threshold is fen, and points are not.
+func TestDispatchPointsExpired(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		threshold int64
+		points    int64
+	}{
+		{"every movement", 0, 1},
+		{"above the threshold", 5000, 1_000_000},
+		{"off", hebao.SMSOff, 1_000_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := newStore(t, tc.threshold)
+			hub := notify.NewHub()
+			texts := &smsLog{}
+			d := &notify.Dispatcher{Store: s, Hub: hub, SMS: texts}
+			ch, cancel := hub.Subscribe("cus_1")
+			defer cancel()
+			p := emitPointsExpired(t, s, tc.points)
+			m := movement(hebao.MovementTopup, hebao.MovementSucceeded, 1_000_000) // beside it, a movement that does get one
+			emit(t, s, m)
+			for i, want := range []int{2, 0} {
+				if n, err := d.DispatchOnce(ctx); err != nil || n != want {
+					t.Fatalf("round %d: DispatchOnce = %d, %v; want %d", i, n, err, want)
+				}
+			}
+			var expired []hebao.Notification
+			for _, n := range inbox(t, s) {
+				if n.Kind == "points.expired" {
+					expired = append(expired, n)
+				}
+			}
+			if len(expired) != 1 || expired[0].Amount != tc.points || expired[0].TransactionID != p.TransferID || expired[0].CustomerID != "cus_1" {
+				t.Fatalf("points notifications: %+v", expired)
+			}
+			published := 0
+			for len(ch) > 0 {
+				if n := <-ch; n.Kind == "points.expired" {
+					published++
+				}
+			}
+			if published != 1 {
+				t.Errorf("points notifications published: %d, want 1", published)
+			}
+			for _, m := range texts.all() {
+				if strings.Contains(m.text, "points") {
+					t.Errorf("an SMS about points: %q", m.text)
+				}
+			}
+			if want := map[bool]int{true: 0, false: 1}[tc.threshold == hebao.SMSOff]; len(texts.all()) != want {
+				t.Errorf("SMS sent: %d, want %d (the top-up's only)", len(texts.all()), want)
+			}
+		})
 	}
 }

@@ -111,6 +111,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	policy := webhook.Policy{AllowHTTP: dev, AllowLoopback: dev}
 	merchants := &hebao.MerchantService{Store: db, Keys: keyring}
 	campaigns := &hebao.CampaignService{Store: db, Keys: keyring}
+	points := &hebao.PointsService{Store: db, Tiers: hebao.DefaultTierLimits(), Committed: dispatcher.Wake}
 	sender := &webhook.Sender{Store: db, Secret: merchants.WebhookSecretOf, Policy: policy, Log: log}
 	if publicURL == "" {
 		publicURL = defaultPublicURL(addr)
@@ -144,6 +145,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Orders:           orders,
 		Webhooks:         &hebao.WebhookService{Store: db, Committed: sender.Wake},
 		Campaigns:        campaigns,
+		Points:           points,
 		PublicURL:        publicURL,
 	}
 	var devCredentials string // dev.json, under --dev
@@ -191,6 +193,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	workers.Go(func() {
 		campaigns.RunExpiry(work, time.Minute, func(err error) { log.Error("sweeping ended campaigns", "err", err) })
+	})
+	workers.Go(func() {
+		points.RunExpiry(work, time.Hour, func(err error) { log.Error("expiring points", "err", err) })
 	})
 	workers.Go(func() {
 		if err := dispatcher.Run(work); err != nil {
