@@ -246,7 +246,8 @@ func campaignState(c Campaign, remaining int64, now time.Time) string {
 	case !now.Before(c.EndsAt):
 		return "ended"
 	case c.Rules.OpeningRedPacket > 0 && remaining < c.Rules.OpeningRedPacket,
-		len(c.Rules.OpeningCoupons) > 0 && remaining == 0:
+		len(c.Rules.OpeningCoupons) > 0 && remaining == 0,
+		c.Rules.PointsCash != nil && remaining < c.Rules.PointsCash.Fen:
 		return "budget_spent"
 	}
 	return "active"

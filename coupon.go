@@ -79,6 +79,14 @@ func (c Coupon) Discount(amount int64) int64 {
 	return max(0, min(off, amount-1))
 }
 
+// MaxDiscount is the most a coupon of template c can take off a payment.
+func (c CouponTemplate) MaxDiscount() int64 {
+	if c.Kind == CouponPercent {
+		return c.Cap
+	}
+	return c.Off
+}
+
 // Usable says why c cannot pay part of o now, if it cannot.
 // Errors: coupon_unusable.
 func (c Coupon) Usable(o Order, now time.Time) error {

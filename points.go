@@ -3,6 +3,7 @@ package hebao
 import (
 	"context"
 	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -10,10 +11,14 @@ import (
 // a points account, and every point comes out of the operator's points-issuance
 // account (which may go below zero: it is the points in circulation). Points are
 // earned on payments from the wallet's cash balance, one per whole yuan unless an
-// active campaign gives more; they are kept in yearly buckets, spent oldest first, and
-// a bucket expires at the end of the year after the one it was earned in (China
-// time). A refund takes back the payment's points in proportion; a campaign may offer
-// cash or coupons for points, paid from its budget.
+// active campaign gives more, and expire at the end of the year after the one they
+// were earned in (China time).
+//
+// Points are always spent oldest first — redeemed, taken back by a refund or
+// expired — so the points a wallet holds are the ones it earned last. Its yearly
+// buckets therefore follow from two things the ledger already knows: the balance
+// of its points account, and what it earned each year (its points_earn postings).
+// A payment writes no bucket: it only posts the points it earns.
 
 // DefaultPointsPerYuan is what a payment earns per whole yuan paid from the cash
 // balance when no active campaign gives more.
@@ -25,21 +30,46 @@ const maxPointsPerYuan = 100
 // PointsBucket is the points a wallet earned in one year (China time), and what is
 // left of them.
 type PointsBucket struct {
-	WalletID  string
 	Year      int
-	Earned    int64 // earned in the year, less what refunds took back
-	Remaining int64 // not yet spent, taken back or expired
-	Expired   int64
+	Earned    int64 // earned in the year (before refunds took any back)
+	Remaining int64
 }
 
 // ExpiresAt is when what remains of b expires: the end of the following year, China
 // time.
-func (b PointsBucket) ExpiresAt() time.Time {
-	return time.Date(b.Year+2, 1, 1, 0, 0, 0, 0, chinaTime)
-}
+func (b PointsBucket) ExpiresAt() time.Time { return pointsYearStart(b.Year + 2) }
 
-// pointsYear is the year, China time, of t: the bucket points earned at t go to.
+// pointsYear is the year, China time, of t.
 func pointsYear(t time.Time) int { return t.In(chinaTime).Year() }
+
+// pointsYearStart is the first moment of year y, China time.
+func pointsYearStart(y int) time.Time { return time.Date(y, 1, 1, 0, 0, 0, 0, chinaTime) }
+
+// pointsBuckets returns the buckets of a points account holding balance points at
+// now, oldest first: all points older than last year not yet expired by ExpireDue
+// as one bucket of the year before last, then last year's and this year's.
+func pointsBuckets(ctx context.Context, tx Tx, acct AccountID, balance int64, now time.Time) ([]PointsBucket, error) {
+	year := pointsYear(now)
+	var out []PointsBucket
+	left, later := balance, int64(0) // later: earned in the years after the one at hand
+	for y := year; y >= year-2 && left > 0; y-- {
+		since, err := tx.PointsEarnedSince(ctx, acct, pointsYearStart(y))
+		if err != nil {
+			return nil, err
+		}
+		b := PointsBucket{Year: y, Earned: since - later, Remaining: min(left, since-later)}
+		if y == year-2 {
+			b.Remaining = left // and everything older
+		}
+		later = since
+		if b.Remaining > 0 {
+			out = append(out, b)
+			left -= b.Remaining
+		}
+	}
+	slices.Reverse(out)
+	return out, nil
+}
 
 // AccountEntry is one posting on an account, with the transfer it belongs to: a line
 // of the account's history straight from the journal.
@@ -52,18 +82,18 @@ type AccountEntry struct {
 	CreatedAt  time.Time
 }
 
-// PointsTx is the part of Tx that keeps the points buckets.
+// PointsTx is the part of Tx that answers what points need.
 type PointsTx interface {
-	// PointsBuckets returns the wallet's buckets, oldest year first, with what the
-	// transaction changed.
-	PointsBuckets(ctx context.Context, walletID string) ([]PointsBucket, error)
-	// ChangePointsBucket adds the deltas to the wallet's bucket of year, creating it
-	// at zero first. Remaining never goes below zero: a change that would take it
-	// there fails the transaction.
-	ChangePointsBucket(ctx context.Context, walletID string, year int, earned, remaining, expired int64) error
-	// DuePointsBuckets returns up to limit buckets of years before beforeYear with
-	// points remaining, oldest first.
-	DuePointsBuckets(ctx context.Context, beforeYear int, limit int) ([]PointsBucket, error)
+	// PointsEarnedSince adds up what the points account earned (its points_earn
+	// postings) at or after since.
+	PointsEarnedSince(ctx context.Context, acct AccountID, since time.Time) (int64, error)
+	// PointsHolders returns up to limit points accounts with a balance above zero
+	// and an id above after, in id order.
+	PointsHolders(ctx context.Context, after AccountID, limit int) ([]Account, error)
+	// PointsExpiryDone reports whether the expiry of the points earned before year
+	// finished; MarkPointsExpiryDone records that it did.
+	PointsExpiryDone(ctx context.Context, year int) (bool, error)
+	MarkPointsExpiryDone(ctx context.Context, year int, at time.Time) error
 	// AccountEntries returns up to limit postings on the account, newest first, of
 	// transfers with a sequence number below before (from the newest when 0).
 	AccountEntries(ctx context.Context, id AccountID, before int64, limit int) ([]AccountEntry, error)
@@ -130,8 +160,8 @@ func pointsRate(ctx context.Context, tx Tx, now time.Time) (int64, error) {
 }
 
 // earnPoints gives the payer of o the points for paying cash fen of it from their
-// balance, in tx: one transfer from the points-issuance account, counted in this
-// year's bucket. It returns o with PointsEarned set.
+// balance, in tx: one transfer from the points-issuance account. It returns o with
+// PointsEarned set.
 func earnPoints(ctx context.Context, tx Tx, o Order, payer Wallet, cash int64, now time.Time) (Order, error) {
 	if cash < 100 {
 		return o, nil
@@ -148,19 +178,16 @@ func earnPoints(ctx context.Context, tx Tx, o Order, payer Wallet, cash int64, n
 	if err := tx.Post(ctx, &Transfer{ID: NewID("trf"), Kind: TransferPointsEarn, Ref: o.ID, Postings: Move(issuance, payer.PointsAccount, POINT, n)}); err != nil {
 		return Order{}, err
 	}
-	if err := tx.ChangePointsBucket(ctx, payer.ID, pointsYear(now), n, n, 0); err != nil {
-		return Order{}, err
-	}
 	o.PointsEarned = n
 	return o, nil
 }
 
 // reversePoints takes back, in tx, the points of o that its refunds so far have
 // undone: the points earned times the cash refunded over the cash paid, rounded down,
-// less what earlier refunds took back. They come out of the bucket they went into,
-// then the oldest others; points the customer has spent already are not taken from
-// anywhere else (the operator bears them). ref is the refund. It returns o with
-// PointsReversed updated.
+// less what earlier refunds took back. Like every spending of points they come from
+// the oldest the wallet holds; points it no longer holds (spent or expired) are not
+// taken from anything else: the operator bears them. ref is the refund. It returns o
+// with PointsReversed updated.
 func reversePoints(ctx context.Context, tx Tx, o Order, w Wallet, ref string) (Order, error) {
 	if o.PointsEarned == 0 {
 		return o, nil
@@ -177,73 +204,16 @@ func reversePoints(ctx context.Context, tx Tx, o Order, w Wallet, ref string) (O
 		return o, nil
 	}
 	o.PointsReversed += due
-	buckets, err := tx.PointsBuckets(ctx, w.ID)
+	held, err := accountBalance(ctx, tx, w.PointsAccount)
 	if err != nil {
 		return Order{}, err
 	}
-	earnedIn := pointsYear(o.PaidAt)
-	// The bucket the points went into first, then the others oldest first.
-	order := make([]PointsBucket, 0, len(buckets))
-	for _, b := range buckets {
-		if b.Year == earnedIn {
-			order = append(order, b)
-		}
-	}
-	for _, b := range buckets {
-		if b.Year != earnedIn {
-			order = append(order, b)
-		}
-	}
-	left, taken := due, int64(0)
-	for _, b := range order {
-		take := min(left, b.Remaining)
-		if take == 0 {
-			continue
-		}
-		earned := int64(0)
-		if b.Year == earnedIn {
-			earned = -take // the year earned less
-		}
-		if err := tx.ChangePointsBucket(ctx, w.ID, b.Year, earned, -take, 0); err != nil {
+	if take := min(due, held); take > 0 {
+		issuance, err := tx.SystemAccount(ctx, AccountPointsIssuance, "")
+		if err != nil {
 			return Order{}, err
 		}
-		left, taken = left-take, taken+take
+		return o, tx.Post(ctx, &Transfer{ID: NewID("trf"), Kind: TransferReversal, Ref: ref, Postings: Move(w.PointsAccount, issuance, POINT, take)})
 	}
-	if taken == 0 {
-		return o, nil
-	}
-	issuance, err := tx.SystemAccount(ctx, AccountPointsIssuance, "")
-	if err != nil {
-		return Order{}, err
-	}
-	return o, tx.Post(ctx, &Transfer{ID: NewID("trf"), Kind: TransferReversal, Ref: ref, Postings: Move(w.PointsAccount, issuance, POINT, taken)})
-}
-
-// spendPoints takes n points from the wallet's buckets, oldest first, in tx (the
-// caller posts the ledger transfer). Errors: insufficient_funds.
-func spendPoints(ctx context.Context, tx Tx, walletID string, n int64) error {
-	buckets, err := tx.PointsBuckets(ctx, walletID)
-	if err != nil {
-		return err
-	}
-	have := int64(0)
-	for _, b := range buckets {
-		have += b.Remaining
-	}
-	if have < n {
-		return Errorf(CodeInsufficientFunds, "you have %d points, and this needs %d", have, n)
-	}
-	for _, b := range buckets {
-		take := min(n, b.Remaining)
-		if take == 0 {
-			continue
-		}
-		if err := tx.ChangePointsBucket(ctx, walletID, b.Year, 0, -take, 0); err != nil {
-			return err
-		}
-		if n -= take; n == 0 {
-			break
-		}
-	}
-	return nil
+	return o, nil
 }

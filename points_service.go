@@ -63,14 +63,8 @@ func (s *PointsService) Points(ctx context.Context, customerID string, before in
 			return err
 		}
 		out.Balance = bal
-		bs, err := tx.PointsBuckets(ctx, w.ID)
-		if err != nil {
+		if out.Buckets, err = pointsBuckets(ctx, tx, w.PointsAccount, bal, now); err != nil {
 			return err
-		}
-		for _, b := range bs {
-			if b.Remaining > 0 {
-				out.Buckets = append(out.Buckets, b)
-			}
 		}
 		if out.History, err = tx.AccountEntries(ctx, w.PointsAccount, before, limit); err != nil {
 			return err
@@ -80,11 +74,22 @@ func (s *PointsService) Points(ctx context.Context, customerID string, before in
 			return err
 		}
 		for _, c := range cs {
-			if c.Rules.PointsCash != nil {
+			if c.Rules.PointsCash == nil && len(c.Rules.PointsCoupons) == 0 {
+				continue
+			}
+			// Only what the budget can still pay is offered.
+			budget, err := accountBalance(ctx, tx, c.Account)
+			if err != nil {
+				return err
+			}
+			if c.Rules.PointsCash != nil && budget >= c.Rules.PointsCash.Fen {
 				out.Offers = append(out.Offers, PointsOffer{CampaignID: c.ID, CampaignName: c.Name, Cash: c.Rules.PointsCash, Left: -1})
 			}
 			for i := range c.Rules.PointsCoupons {
 				o := &c.Rules.PointsCoupons[i]
+				if budget < o.Coupon.MaxDiscount() {
+					continue
+				}
 				left := -1
 				if o.PerCustomer > 0 {
 					n, err := tx.CountCoupons(ctx, customerID, c.ID, pointsCouponSource(i))
@@ -197,7 +202,7 @@ func (s *PointsService) Redeem(ctx context.Context, r RedeemRequest) (Reply, err
 				return Errorf(CodeInvalidRequest, "points must be a multiple of %d", rate.Points)
 			}
 			hi, lo := bits.Mul64(uint64(r.Points/rate.Points), uint64(rate.Fen))
-			if hi != 0 || lo > uint64(maxPosting) {
+			if hi != 0 || lo > uint64(MaxAmount) {
 				return Errorf(CodeInvalidRequest, "that is too many points at once")
 			}
 			red.Points, red.Cash = r.Points, int64(lo)
@@ -225,9 +230,11 @@ func (s *PointsService) Redeem(ctx context.Context, r RedeemRequest) (Reply, err
 					return Errorf(CodePromotionUnavailable, "you have taken this coupon the %d times each customer may", offer.PerCustomer)
 				}
 			}
+			// Sold only while the budget can pay the most the coupon can take off;
+			// it is paid when used, if the budget still can.
 			if left, err := accountBalance(ctx, tx, c.Account); err != nil {
 				return err
-			} else if left == 0 {
+			} else if left < offer.Coupon.MaxDiscount() {
 				return Errorf(CodePromotionUnavailable, "the promotion behind this coupon has run out")
 			}
 			until := now.Add(time.Duration(offer.Coupon.ValidDays) * 24 * time.Hour)
@@ -243,8 +250,10 @@ func (s *PointsService) Redeem(ctx context.Context, r RedeemRequest) (Reply, err
 			t.Ref = cpn.ID
 			t.Postings = Move(w.PointsAccount, issuance, POINT, red.Points)
 		}
-		if err := spendPoints(ctx, tx, w.ID, red.Points); err != nil {
+		if held, err := accountBalance(ctx, tx, w.PointsAccount); err != nil {
 			return err
+		} else if held < red.Points {
+			return Errorf(CodeInsufficientFunds, "you have %d points, and this needs %d", held, red.Points)
 		}
 		if err := tx.Post(ctx, t); err != nil {
 			if ErrorCode(err) == CodeInsufficientFunds {
@@ -288,73 +297,85 @@ type PointsExpiredEvent struct {
 	WalletID   string    `json:"wallet_id"`
 	TransferID string    `json:"transfer_id"`
 	Points     int64     `json:"points"`
-	Year       int       `json:"year"`
+	Year       int       `json:"year"` // the points were earned in this year or before
 	At         time.Time `json:"at"`
 }
 
-// ExpireDue expires every bucket whose end has passed: what remains of it leaves the
-// wallet's points account for the issuance account, one bucket per transaction (so a
-// crash midway resumes where it stopped), and the customer is told. It returns how
-// many buckets it expired.
+// ExpireDue expires the points earned before last year (China time): what a wallet
+// holds beyond what it earned since the start of last year leaves its points
+// account for the issuance account (points are spent oldest first, so those are
+// the old ones), one wallet per transaction, and the customer is told. A run that
+// stops midway is finished by the next; once one finishes, the year is recorded
+// and later runs that year do nothing. It returns how many wallets lost points.
 func (s *PointsService) ExpireDue(ctx context.Context) (int, error) {
+	var (
+		year int // points earned before its start expire
+		done bool
+	)
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		year = pointsYear(nowIn(s.Now, tx)) - 1
+		done, err = tx.PointsExpiryDone(ctx, year)
+		return err
+	})
+	if err != nil || done {
+		return 0, err
+	}
 	expired := 0
-	for {
-		var due []PointsBucket
-		err := s.Store.View(ctx, func(tx Tx) (err error) {
-			// Buckets of years before last year have ended.
-			due, err = tx.DuePointsBuckets(ctx, pointsYear(nowIn(s.Now, tx))-1, 500)
+	for after := AccountID(0); ; {
+		var holders []Account
+		if err := s.Store.View(ctx, func(tx Tx) (err error) {
+			holders, err = tx.PointsHolders(ctx, after, 500)
 			return err
-		})
-		if err != nil || len(due) == 0 {
+		}); err != nil {
 			return expired, err
 		}
-		for _, b := range due {
-			done := false
+		if len(holders) == 0 {
+			break
+		}
+		after = holders[len(holders)-1].ID
+		for _, a := range holders {
+			took := false
 			err := s.Store.Transact(ctx, func(tx Tx) error {
-				done = false
+				took = false
 				now := nowIn(s.Now, tx)
-				if b.ExpiresAt().After(now) {
+				if pointsYear(now)-1 != year {
+					return nil // the year turned: the next run starts over
+				}
+				held, err := accountBalance(ctx, tx, a.ID)
+				if err != nil {
+					return err
+				}
+				kept, err := tx.PointsEarnedSince(ctx, a.ID, pointsYearStart(year))
+				if err != nil {
+					return err
+				}
+				n := held - kept
+				if n <= 0 {
 					return nil
 				}
-				w, err := tx.WalletByID(ctx, b.WalletID)
+				w, err := tx.WalletByID(ctx, a.Owner)
 				if err != nil {
 					return err
-				}
-				bs, err := tx.PointsBuckets(ctx, w.ID)
-				if err != nil {
-					return err
-				}
-				var n int64
-				for _, x := range bs {
-					if x.Year == b.Year {
-						n = x.Remaining
-					}
-				}
-				if n == 0 {
-					return nil // expired already, by another run
 				}
 				issuance, err := tx.SystemAccount(ctx, AccountPointsIssuance, "")
 				if err != nil {
 					return err
 				}
-				t := &Transfer{ID: NewID("trf"), Kind: TransferExpiry, Ref: "points:" + strconv.Itoa(b.Year), Postings: Move(w.PointsAccount, issuance, POINT, n)}
+				t := &Transfer{ID: NewID("trf"), Kind: TransferExpiry, Ref: "points-before:" + strconv.Itoa(year), Postings: Move(a.ID, issuance, POINT, n)}
 				if err := tx.Post(ctx, t); err != nil {
 					return err
 				}
-				if err := tx.ChangePointsBucket(ctx, w.ID, b.Year, 0, -n, n); err != nil {
-					return err
-				}
-				payload, err := json.Marshal(PointsExpiredEvent{CustomerID: w.CustomerID, WalletID: w.ID, TransferID: t.ID, Points: n, Year: b.Year, At: now})
+				payload, err := json.Marshal(PointsExpiredEvent{CustomerID: w.CustomerID, WalletID: w.ID, TransferID: t.ID, Points: n, Year: year - 1, At: now})
 				if err != nil {
 					return err
 				}
-				done = true
+				took = true
 				return tx.Emit(ctx, Event{Kind: EventPointsExpired, Payload: payload})
 			})
 			if err != nil {
 				return expired, err
 			}
-			if done {
+			if took {
 				expired++
 			}
 		}
@@ -362,9 +383,12 @@ func (s *PointsService) ExpireDue(ctx context.Context) (int, error) {
 			s.Committed()
 		}
 	}
+	return expired, s.Store.Transact(ctx, func(tx Tx) error {
+		return tx.MarkPointsExpiryDone(ctx, year, nowIn(s.Now, tx))
+	})
 }
 
-// RunExpiry expires due buckets every interval until ctx ends.
+// RunExpiry runs ExpireDue every interval until ctx ends.
 func (s *PointsService) RunExpiry(ctx context.Context, interval time.Duration, log func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -386,7 +386,7 @@ func TestPointsExpire(t *testing.T) {
 	}
 	p := m.points(t, in.Token, "")
 	if p.Balance != 0 || len(p.Buckets) != 0 || len(p.History) != 2 || p.History[0].Kind != "expiry" || p.History[0].Amount != -43 ||
-		p.History[0].Ref != "points:2026" {
+		p.History[0].Ref != "points-before:2027" {
 		t.Errorf("points after expiry: %+v", p)
 	}
 	var inbox struct{ Items []notify.View }

@@ -4,65 +4,66 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"time"
 
 	"github.com/hebaopay/hebao"
 )
 
-type bucketKey struct {
-	wallet string
-	year   int
+func (t *tx) PointsEarnedSince(_ context.Context, acct hebao.AccountID, since time.Time) (int64, error) {
+	if err := t.read(); err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, tr := range t.d.transfers {
+		if tr.Kind != hebao.TransferPointsEarn {
+			continue
+		}
+		at := tr.CreatedAt
+		if tr.Seq == 0 {
+			at = t.now // posted in this closure: sealed at its commit
+		}
+		if at.Before(since) {
+			continue
+		}
+		for _, p := range tr.Postings {
+			if p.Account == acct {
+				n += p.Amount
+			}
+		}
+	}
+	return n, nil
 }
 
-func (t *tx) PointsBuckets(_ context.Context, walletID string) ([]hebao.PointsBucket, error) {
+func (t *tx) PointsHolders(_ context.Context, after hebao.AccountID, limit int) ([]hebao.Account, error) {
 	if err := t.read(); err != nil {
 		return nil, err
 	}
-	var out []hebao.PointsBucket
-	for k, b := range t.d.buckets {
-		if k.wallet == walletID {
-			out = append(out, b)
+	var out []hebao.Account
+	for _, a := range t.d.accounts {
+		if a.Kind == hebao.AccountPoints && a.Balance > 0 && a.ID > after {
+			out = append(out, a)
 		}
 	}
-	slices.SortFunc(out, func(a, b hebao.PointsBucket) int { return cmp.Compare(a.Year, b.Year) })
-	return out, nil
-}
-
-func (t *tx) ChangePointsBucket(_ context.Context, walletID string, year int, earned, remaining, expired int64) error {
-	if err := t.write(); err != nil {
-		return err
-	}
-	k := bucketKey{walletID, year}
-	b, ok := t.d.buckets[k]
-	if !ok {
-		b = hebao.PointsBucket{WalletID: walletID, Year: year}
-	}
-	b.Earned += earned
-	b.Remaining += remaining
-	b.Expired += expired
-	if b.Remaining < 0 {
-		return hebao.Errorf(hebao.CodeInsufficientFunds, "points bucket %d of wallet %s would go below zero", year, walletID)
-	}
-	t.d.buckets[k] = b
-	return nil
-}
-
-func (t *tx) DuePointsBuckets(_ context.Context, beforeYear int, limit int) ([]hebao.PointsBucket, error) {
-	if err := t.read(); err != nil {
-		return nil, err
-	}
-	var out []hebao.PointsBucket
-	for _, b := range t.d.buckets {
-		if b.Year < beforeYear && b.Remaining > 0 {
-			out = append(out, b)
-		}
-	}
-	slices.SortFunc(out, func(a, b hebao.PointsBucket) int {
-		return cmp.Or(cmp.Compare(a.Year, b.Year), cmp.Compare(a.WalletID, b.WalletID))
-	})
+	slices.SortFunc(out, func(a, b hebao.Account) int { return cmp.Compare(a.ID, b.ID) })
 	if len(out) > limit {
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+func (t *tx) PointsExpiryDone(_ context.Context, year int) (bool, error) {
+	if err := t.read(); err != nil {
+		return false, err
+	}
+	return t.d.pointsExpiry[year], nil
+}
+
+func (t *tx) MarkPointsExpiryDone(_ context.Context, year int, _ time.Time) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	t.d.pointsExpiry[year] = true
+	return nil
 }
 
 func (t *tx) AccountEntries(_ context.Context, id hebao.AccountID, before int64, limit int) ([]hebao.AccountEntry, error) {

@@ -58,7 +58,7 @@ type data struct {
 	grants        map[string]hebao.Grant
 	coupons       map[string]hebao.Coupon
 	interest      interestData // interest.go
-	buckets       map[bucketKey]hebao.PointsBucket
+	pointsExpiry  map[int]bool // years whose points expiry finished
 }
 
 type storedReply struct {
@@ -85,7 +85,7 @@ func newData() *data {
 		refunds: map[string]hebao.Refund{}, codes: map[[32]byte]hebao.PaymentCode{},
 		orderTopups: map[string]hebao.OrderTopup{},
 		campaigns:   map[string]hebao.Campaign{}, grants: map[string]hebao.Grant{}, coupons: map[string]hebao.Coupon{},
-		buckets: map[bucketKey]hebao.PointsBucket{},
+		pointsExpiry: map[int]bool{},
 	}
 }
 
@@ -121,7 +121,7 @@ func (d *data) clone() *data {
 	c.grants = maps.Clone(d.grants)
 	c.coupons = maps.Clone(d.coupons)
 	c.usage = maps.Clone(d.usage)
-	c.buckets = maps.Clone(d.buckets)
+	c.pointsExpiry = maps.Clone(d.pointsExpiry)
 	c.interest = d.interest.clone()
 	return &c
 }

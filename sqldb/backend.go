@@ -102,28 +102,8 @@ type writes struct {
 	movements []hebao.Movement
 	usage     []hebao.Usage // ascending wallet id
 	orders    []orderWrite  // ascending id
-	points    []bucketWrite // ascending wallet id and year
 
 	newBalances map[hebao.AccountID]int64 // filled by flush
-}
-
-// bucketWrite is the change a batch made to one points bucket.
-type bucketWrite struct {
-	k bucketKey
-	d bucketDelta
-}
-
-// query is the statement that writes w: an upsert adding points, or an update taking
-// them from a bucket that must exist.
-func (w bucketWrite) query() string {
-	if w.d.earned < 0 || w.d.remaining < 0 || w.d.expired < 0 {
-		return pointsTake
-	}
-	return pointsUpsert
-}
-
-func (w bucketWrite) args() []any {
-	return []any{w.k.wallet, int64(w.k.year), w.d.earned, w.d.remaining, w.d.expired}
 }
 
 // orderWrite is an order changed in the batch: o over the row, if the row is still

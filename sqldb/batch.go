@@ -200,6 +200,7 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 		rows:      db.rows,
 		merchants: &db.merchants,
 		owners:    &db.owners,
+		campaigns: &db.campaigns,
 		lockAll:   lockAll,
 		replies:   map[replyKey]int{},
 		ids:       map[string]bool{},
@@ -253,6 +254,9 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 			}
 		}
 	}
+	if b.newCampaign {
+		db.campaigns.reset()
+	}
 	for k, id := range b.seenOwners {
 		db.owners.m.Store(k, id)
 	}
@@ -291,15 +295,7 @@ func (b *batchState) flush(key []byte) (map[hebao.AccountID]int64, error) {
 		w.orders = append(w.orders, orderWrite{o: o.o, loaded: o.loaded})
 	}
 	slices.SortFunc(w.orders, func(x, y orderWrite) int { return cmp.Compare(x.o.ID, y.o.ID) })
-	for k, d := range b.points {
-		if *d != (bucketDelta{}) {
-			w.points = append(w.points, bucketWrite{k, *d})
-		}
-	}
-	slices.SortFunc(w.points, func(x, y bucketWrite) int {
-		return cmp.Or(cmp.Compare(x.k.wallet, y.k.wallet), cmp.Compare(x.k.year, y.k.year))
-	})
-	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 && len(w.movements) == 0 && len(w.usage) == 0 && len(w.orders) == 0 && len(w.points) == 0 {
+	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 && len(w.movements) == 0 && len(w.usage) == 0 && len(w.orders) == 0 {
 		return nil, nil
 	}
 	if len(b.transfers) > 0 {

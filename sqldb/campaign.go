@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hebaopay/hebao"
@@ -14,7 +15,9 @@ const (
 	campaignColumns = `id, name, starts_at, ends_at, budget, account_id, rules, created_by, created_at`
 	campaignInsert  = `INSERT INTO campaigns (` + campaignColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	campaignByID    = `SELECT ` + campaignColumns + ` FROM campaigns WHERE id = $1`
-	campaignsActive = `SELECT ` + campaignColumns + ` FROM campaigns WHERE ends_at > $1 AND starts_at <= $1 ORDER BY created_at, id`
+	// campaignsLive are the campaigns not ended at $1, started or not: what the
+	// campaign cache holds.
+	campaignsLive = `SELECT ` + campaignColumns + ` FROM campaigns WHERE ends_at > $1 ORDER BY created_at, id`
 
 	grantInsert = `INSERT INTO campaign_grants (id, campaign_id, kind, person_key, wallet_id, amount, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 	grantExists = `SELECT COUNT(*) FROM campaign_grants WHERE campaign_id = $1 AND kind = $2 AND person_key = $3`
@@ -34,6 +37,7 @@ func (t *tx) CreateCampaign(_ context.Context, c hebao.Campaign) error {
 		string(rules), c.CreatedBy, c.CreatedAt.UnixMicro()); err != nil {
 		return t.retryable(fmt.Errorf("store campaign: %w", err))
 	}
+	t.b.newCampaign = true
 	return nil
 }
 
@@ -52,25 +56,103 @@ func (t *tx) CampaignByID(_ context.Context, id string) (hebao.Campaign, error) 
 	return c, nil
 }
 
-// ActiveCampaigns implements hebao.Tx.
+// ActiveCampaigns implements hebao.Tx. Every payment asks (for its points rate), so
+// the campaigns not yet ended are kept parsed in the DB's campaign cache; the
+// campaigns returned share their rules with it and must not be changed.
 func (t *tx) ActiveCampaigns(_ context.Context, at time.Time) ([]hebao.Campaign, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	rs, err := t.query(campaignsActive, at.UnixMicro())
+	c := t.b.campaigns
+	if !t.b.newCampaign && c != nil {
+		if live, ok := c.get(at); ok {
+			return activeAt(live, at), nil
+		}
+	}
+	var gen uint64
+	if c != nil {
+		gen = c.generation()
+	}
+	rs, err := t.query(campaignsLive, at.UnixMicro())
 	if err != nil {
 		return nil, fmt.Errorf("read campaigns: %w", err)
 	}
 	defer rs.Close()
-	var out []hebao.Campaign
+	var live []hebao.Campaign
 	for rs.Next() {
 		c, err := scanCampaign(rs)
 		if err != nil {
 			return nil, fmt.Errorf("read campaigns: %w", err)
 		}
-		out = append(out, c)
+		live = append(live, c)
 	}
-	return out, rs.Err()
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	if !t.b.newCampaign && c != nil {
+		// A campaign this batch created may yet be undone: only committed ones are
+		// remembered.
+		c.put(gen, at, live)
+	}
+	return activeAt(live, at), nil
+}
+
+func activeAt(live []hebao.Campaign, at time.Time) []hebao.Campaign {
+	var out []hebao.Campaign
+	for _, c := range live {
+		if c.Active(at) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// campaignTTL is how long the campaign cache is trusted: a campaign another process
+// creates reaches this one's payments within it. Campaigns this process creates
+// reach them at once.
+const campaignTTL = time.Second
+
+// campaignCache holds the campaigns not ended at a moment, read at most campaignTTL
+// ago. Campaign rows never change once committed, so the list stays true for any
+// later moment, but for campaigns created since.
+type campaignCache struct {
+	mu     sync.Mutex
+	gen    uint64 // counts resets: a list read before one is stale
+	from   time.Time
+	readAt time.Time
+	live   []hebao.Campaign
+	ok     bool
+}
+
+func (c *campaignCache) get(at time.Time) ([]hebao.Campaign, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ok || at.Before(c.from) || time.Since(c.readAt) > campaignTTL {
+		return nil, false
+	}
+	return c.live, true
+}
+
+func (c *campaignCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *campaignCache) put(gen uint64, from time.Time, live []hebao.Campaign) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.from, c.readAt, c.live, c.ok = from, time.Now(), live, true
+	}
+}
+
+// reset forgets the list: a campaign was committed.
+func (c *campaignCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.ok, c.live = false, nil
 }
 
 func scanCampaign(r scanner) (hebao.Campaign, error) {

@@ -66,7 +66,8 @@ type DB struct {
 	// never changes.
 	merchants merchantCache
 	// owners are the ids of the operator's committed accounts (see SystemAccount).
-	owners ownerCache
+	owners    ownerCache
+	campaigns campaignCache // see ActiveCampaigns
 }
 
 var (
@@ -208,6 +209,7 @@ func (db *DB) View(ctx context.Context, fn func(hebao.Tx) error) error {
 		cache:     newAccountCache(0),
 		rows:      newRowCache(0),
 		merchants: &db.merchants,
+		campaigns: &db.campaigns,
 		replies:   map[replyKey]int{},
 		ids:       map[string]bool{},
 		readOnly:  true,

@@ -117,7 +117,8 @@ func benchWorld(b *testing.B, backend string) (*world, []hebao.Registered) {
 // BenchmarkOrderPay pays merchant orders from customers' balances through
 // OrderService.Pay — the work of POST /v1/orders/{id}/pay after decoding its JSON:
 // the idempotency key, the order, the payer's wallet, payment password and limits,
-// the ledger transfer, the payment in the customer's history, the order marked paid
+// the ledger transfer, the points it earns (¥25.50: 25 points, a second transfer and
+// a bucket change), the payment in the customer's history, the order marked paid
 // and the outbox event. Each operation pays another order of one busy merchant, from
 // a random one of 2,000 tier-2 wallets:
 //
@@ -138,7 +139,7 @@ func BenchmarkOrderPay(b *testing.B) {
 							now := tx.Now()
 							for i := start; i < min(start+500, b.N); i++ {
 								o := hebao.Order{ID: hebao.NewID("ord"), MerchantID: s.merchant.ID, OutTradeNo: fmt.Sprintf("BENCH-%08d", i),
-									Kind: hebao.OrderNative, Amount: 1, Subject: "bench", Status: hebao.OrderNotPaid,
+									Kind: hebao.OrderNative, Amount: 2_550, Subject: "bench", Status: hebao.OrderNotPaid,
 									CreatedAt: now, ExpiresAt: now.Add(time.Hour), UpdatedAt: now}
 								if err := tx.CreateOrder(ctx, o); err != nil {
 									return err

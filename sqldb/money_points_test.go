@@ -9,47 +9,31 @@ import (
 	"time"
 
 	"github.com/hebaopay/hebao"
+	"github.com/hebaopay/hebao/sqldb/sqldbtest"
 )
 
-// pointsOf returns the wallet's points balance and checks that its buckets hold
-// exactly that many: the ledger and the buckets never disagree.
+// pointsOf returns the wallet's points balance.
 func (w *world) pointsOf(r hebao.Registered) int64 {
 	w.t.Helper()
-	bal := w.balance(r.Wallet.PointsAccount)
-	var sum int64
-	if err := w.db.View(context.Background(), func(tx hebao.Tx) error {
-		bs, err := tx.PointsBuckets(context.Background(), r.Wallet.ID)
-		for _, b := range bs {
-			sum += b.Remaining
-		}
-		return err
-	}); err != nil {
-		w.t.Fatal(err)
-	}
-	if sum != bal {
-		w.t.Fatalf("wallet %s: points account %d, buckets hold %d", r.Wallet.ID, bal, sum)
-	}
-	return bal
+	return w.balance(r.Wallet.PointsAccount)
 }
 
-// buckets returns the wallet's buckets by year.
-func (w *world) buckets(r hebao.Registered) map[int]hebao.PointsBucket {
+// buckets returns the wallet's buckets by year, as GET /v1/points shows them.
+func (w *world) buckets(points *hebao.PointsService, r hebao.Registered) map[int]hebao.PointsBucket {
 	w.t.Helper()
-	out := map[int]hebao.PointsBucket{}
-	if err := w.db.View(context.Background(), func(tx hebao.Tx) error {
-		bs, err := tx.PointsBuckets(context.Background(), r.Wallet.ID)
-		for _, b := range bs {
-			out[b.Year] = b
-		}
-		return err
-	}); err != nil {
+	v, err := points.Points(context.Background(), r.Customer.ID, 0, 1)
+	if err != nil {
 		w.t.Fatal(err)
+	}
+	out := map[int]hebao.PointsBucket{}
+	for _, b := range v.Buckets {
+		out[b.Year] = b
 	}
 	return out
 }
 
-// givePoints puts n points in the wallet's bucket of year, as a payment would.
-func (w *world) givePoints(r hebao.Registered, year int, n int64) {
+// givePoints earns the wallet n points now, as a payment would.
+func (w *world) givePoints(r hebao.Registered, n int64) {
 	w.t.Helper()
 	ctx := context.Background()
 	if err := w.db.Transact(ctx, func(tx hebao.Tx) error {
@@ -57,11 +41,8 @@ func (w *world) givePoints(r hebao.Registered, year int, n int64) {
 		if err != nil {
 			return err
 		}
-		if err := tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("trf"), Kind: hebao.TransferPointsEarn, Ref: "test",
-			Postings: hebao.Move(iss, r.Wallet.PointsAccount, hebao.POINT, n)}); err != nil {
-			return err
-		}
-		return tx.ChangePointsBucket(ctx, r.Wallet.ID, year, n, n, 0)
+		return tx.Post(ctx, &hebao.Transfer{ID: hebao.NewID("trf"), Kind: hebao.TransferPointsEarn, Ref: "test",
+			Postings: hebao.Move(iss, r.Wallet.PointsAccount, hebao.POINT, n)})
 	}); err != nil {
 		w.t.Fatal(err)
 	}
@@ -205,9 +186,8 @@ func TestPointsRedeem(t *testing.T) {
 		customers := &hebao.CustomerService{Store: w.db, OTP: anyCode{}, Argon2: cheapArgon2}
 		a := s.registerPaying(customers, "13900000011", 0)
 		b := s.registerPaying(customers, "13900000012", 0)
-		year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
-		w.givePoints(a, year-1, 150)
-		w.givePoints(a, year, 1_000)
+		w.givePoints(a, 150)
+		w.givePoints(a, 1_000)
 		cmp := pointsCampaign(t, s, 5_000, hebao.CampaignRules{
 			PointsCash: &hebao.PointsCashRate{Points: 100, Fen: 50},
 			PointsCoupons: []hebao.PointsCouponOffer{{Points: 200, PerCustomer: 2,
@@ -234,12 +214,13 @@ func TestPointsRedeem(t *testing.T) {
 			t.Fatalf("after refused requests: %d points, want 1150", got)
 		}
 
-		// 300 points → ¥1.50, oldest bucket first: last year's 150, then 150 of this year's.
+		// 300 points → ¥1.50.
 		red, err := redeem(points, a, hebao.RedeemRequest{CampaignID: cmp.ID, Kind: "cash", Points: 300})
 		if err != nil || red.Cash != 150 || red.PointsAfter != 850 {
 			t.Fatalf("redeem 300: %v %+v", err, red)
 		}
-		if bs := w.buckets(a); bs[year-1].Remaining != 0 || bs[year].Remaining != 850 {
+		year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
+		if bs := w.buckets(points, a); len(bs) != 1 || bs[year].Earned != 1_150 || bs[year].Remaining != 850 {
 			t.Errorf("buckets after redeeming: %+v", bs)
 		}
 		if got := w.balance(a.Wallet.Account); got != 150 {
@@ -287,6 +268,13 @@ func TestPointsRedeem(t *testing.T) {
 		if got := s.merchantBalance(); got != 1_000 {
 			t.Errorf("merchant got %d, want 1000", got)
 		}
+		// A coupon is sold only while the budget can pay all it may take off: a
+		// campaign holding ¥49.00 does not sell one of up to ¥50.00 off.
+		big := pointsCampaign(t, s, 4_900, hebao.CampaignRules{PointsCoupons: []hebao.PointsCouponOffer{{Points: 10,
+			Coupon: hebao.CouponTemplate{Kind: hebao.CouponPercent, Percent: 50, Cap: 5_000, ValidDays: 7}}}})
+		if _, err := redeem(points, a, hebao.RedeemRequest{CampaignID: big.ID, Kind: "coupon"}); hebao.ErrorCode(err) != hebao.CodePromotionUnavailable {
+			t.Errorf("a coupon the budget cannot cover: %v", err)
+		}
 		// b has no points.
 		if _, err := redeem(points, b, hebao.RedeemRequest{CampaignID: cmp.ID, Kind: "cash", Points: 100}); hebao.ErrorCode(err) != hebao.CodeInsufficientFunds {
 			t.Errorf("redeeming points one does not have: %v", err)
@@ -306,10 +294,9 @@ func TestPointsBudgetRace(t *testing.T) {
 		cmp := pointsCampaign(t, s, 1_000, hebao.CampaignRules{PointsCash: &hebao.PointsCashRate{Points: 10, Fen: 100}})
 		const n = 50
 		cs := make([]hebao.Registered, n)
-		year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
 		for i := range cs {
 			cs[i] = w.customer(fmt.Sprintf("1390001%04d", i), 3, 0)
-			w.givePoints(cs[i], year, 10)
+			w.givePoints(cs[i], 10)
 		}
 		errs := make([]error, n)
 		var wg sync.WaitGroup
@@ -327,6 +314,13 @@ func TestPointsBudgetRace(t *testing.T) {
 		if got := w.balance(cmp.Account); got != 0 {
 			t.Errorf("budget left %d, want 0", got)
 		}
+		// A spent campaign says so, and offers nothing more.
+		if st, err := (&hebao.CampaignService{Store: w.db}).Status(context.Background(), cmp.ID); err != nil || st.State != "budget_spent" {
+			t.Errorf("the spent campaign: %v %+v", err, st)
+		}
+		if v, err := (&hebao.PointsService{Store: w.db}).Points(context.Background(), cs[0].Customer.ID, 0, 1); err != nil || len(v.Offers) != 0 {
+			t.Errorf("offers of a spent campaign: %v %+v", err, v.Offers)
+		}
 		for i, c := range cs {
 			pts, cash := w.pointsOf(c), w.balance(c.Wallet.Account)
 			if (errs[i] == nil) != (pts == 0 && cash == 100) || (errs[i] != nil) != (pts == 10 && cash == 0) {
@@ -339,80 +333,96 @@ func TestPointsBudgetRace(t *testing.T) {
 
 // TestPointsExpiry: with a fake clock, points earned in 2026 expire at the first
 // moment of 2028 China time, those of 2027 a year later; spending takes the oldest
-// first, and the customer is told. Running the job again expires nothing twice.
+// first, a refund's points too, and the customer is told. Running the job again
+// expires nothing twice.
 func TestPointsExpiry(t *testing.T) {
-	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
-		cst := time.FixedZone("CST", 8*3600)
-		clock := &fakeClock{t: time.Date(2026, 6, 15, 12, 0, 0, 0, cst)}
-		w := newWorld(t, open(t), nil)
-		s := newShop(t, w, clock)
-		c := s.registerPaying(&hebao.CustomerService{Store: w.db, OTP: anyCode{}, Argon2: cheapArgon2}, "13900000021", 100_000)
-		points := &hebao.PointsService{Store: w.db, Now: clock.Now}
-		ctx := context.Background()
+	for _, backend := range sqldbtest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			cst := time.FixedZone("CST", 8*3600)
+			clock := &fakeClock{t: time.Date(2026, 6, 15, 12, 0, 0, 0, cst)}
+			db := openTest(t, Config{URL: sqldbtest.URL(t, backend), DataDir: t.TempDir(), Now: clock.Now})
+			w := newWorld(t, db, nil)
+			s := newShop(t, w, clock)
+			c := s.registerPaying(&hebao.CustomerService{Store: w.db, OTP: anyCode{}, Argon2: cheapArgon2}, "13900000021", 100_000)
+			points := &hebao.PointsService{Store: w.db, Now: clock.Now}
+			ctx := context.Background()
 
-		if _, err := s.pay(c, s.order("EXP-0001", 50_000, "").ID, "e1"); err != nil { // 500 points in 2026
-			t.Fatal(err)
-		}
-		clock.t = time.Date(2027, 3, 1, 9, 0, 0, 0, cst)
-		if _, err := s.pay(c, s.order("EXP-0002", 20_000, "").ID, "e2"); err != nil { // 200 in 2027
-			t.Fatal(err)
-		}
-		cmp := pointsCampaign(t, s, 10_000, hebao.CampaignRules{PointsCash: &hebao.PointsCashRate{Points: 100, Fen: 100}})
-		// 100 spent: from 2026's bucket.
-		if _, err := redeem(points, c, hebao.RedeemRequest{CampaignID: cmp.ID, Kind: "cash", Points: 100}); err != nil {
-			t.Fatal(err)
-		}
-		if bs := w.buckets(c); bs[2026].Remaining != 400 || bs[2027].Remaining != 200 {
-			t.Fatalf("buckets: %+v", bs)
-		}
-		if at := w.buckets(c)[2026].ExpiresAt(); !at.Equal(time.Date(2028, 1, 1, 0, 0, 0, 0, cst)) {
-			t.Errorf("2026's points expire at %v", at)
-		}
+			if _, err := s.pay(c, s.order("EXP-0001", 50_000, "").ID, "e1"); err != nil { // 500 points in 2026
+				t.Fatal(err)
+			}
+			clock.Add(30 * 24 * time.Hour)
+			if _, err := s.pay(c, s.order("EXP-0002", 10_000, "").ID, "e2"); err != nil { // 100 more in 2026
+				t.Fatal(err)
+			}
+			clock.t = time.Date(2027, 3, 1, 9, 0, 0, 0, cst)
+			if _, err := s.pay(c, s.order("EXP-0003", 20_000, "").ID, "e3"); err != nil { // 200 in 2027
+				t.Fatal(err)
+			}
+			cmp := pointsCampaign(t, s, 10_000, hebao.CampaignRules{PointsCash: &hebao.PointsCashRate{Points: 100, Fen: 100}})
+			// 100 spent, and the refund of EXP-0003 in full takes back its 200: both
+			// from the oldest, 2026's: 300 of its 600 left; 2027's 200 untouched.
+			if _, err := redeem(points, c, hebao.RedeemRequest{CampaignID: cmp.ID, Kind: "cash", Points: 100}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.refund("EXP-0003", "EXP-R-0003", 20_000); err != nil {
+				t.Fatal(err)
+			}
+			if bs := w.buckets(points, c); len(bs) != 2 || bs[2026].Earned != 600 || bs[2026].Remaining != 300 || bs[2027].Earned != 200 || bs[2027].Remaining != 200 {
+				t.Fatalf("buckets: %+v", bs)
+			}
+			if at := w.buckets(points, c)[2026].ExpiresAt(); !at.Equal(time.Date(2028, 1, 1, 0, 0, 0, 0, cst)) {
+				t.Errorf("2026's points expire at %v", at)
+			}
 
-		clock.t = time.Date(2027, 12, 31, 23, 59, 59, 0, cst)
-		if n, err := points.ExpireDue(ctx); err != nil || n != 0 {
-			t.Fatalf("a second before 2028: %d expired, %v", n, err)
-		}
-		clock.t = time.Date(2028, 1, 1, 0, 0, 0, 0, cst)
-		before := countOutbox(t, w.db)
-		for i := range 2 {
-			n, err := points.ExpireDue(ctx)
-			if err != nil || n != 1-i {
-				t.Fatalf("run %d at 2028: %d expired, %v", i, n, err)
+			clock.t = time.Date(2027, 12, 31, 23, 59, 59, 0, cst)
+			if n, err := points.ExpireDue(ctx); err != nil || n != 0 {
+				t.Fatalf("a second before 2028: %d expired, %v", n, err)
 			}
-		}
-		if got := w.pointsOf(c); got != 200 {
-			t.Errorf("after 2026 expired: %d points, want 200", got)
-		}
-		if b := w.buckets(c)[2026]; b.Expired != 400 || b.Remaining != 0 {
-			t.Errorf("2026's bucket: %+v", b)
-		}
-		if got := countOutbox(t, w.db) - before; got < 1 {
-			t.Errorf("no event told the customer")
-		}
-		clock.t = time.Date(2029, 1, 1, 0, 0, 0, 0, cst)
-		if n, err := points.ExpireDue(ctx); err != nil || n != 1 {
-			t.Fatalf("at 2029: %d expired, %v", n, err)
-		}
-		if got := w.pointsOf(c); got != 0 {
-			t.Errorf("after 2027 expired: %d points", got)
-		}
-		view, err := points.Points(ctx, c.Customer.ID, 0, 50)
-		if err != nil || view.Balance != 0 || len(view.Buckets) != 0 || len(view.History) != 5 {
-			t.Fatalf("points view: %v %+v", err, view)
-		}
-		// Newest first: expiry, expiry, redemption, earned, earned.
-		wantKinds := []hebao.TransferKind{hebao.TransferExpiry, hebao.TransferExpiry, hebao.TransferPointsRedeem, hebao.TransferPointsEarn, hebao.TransferPointsEarn}
-		wantAmounts := []int64{-200, -400, -100, 200, 500}
-		for i, e := range view.History {
-			if e.Kind != wantKinds[i] || e.Amount != wantAmounts[i] {
-				t.Errorf("history %d: %s %d, want %s %d", i, e.Kind, e.Amount, wantKinds[i], wantAmounts[i])
+			clock.t = time.Date(2028, 1, 1, 0, 0, 0, 0, cst)
+			before := countOutbox(t, w.db)
+			for i := range 2 {
+				n, err := points.ExpireDue(ctx)
+				if err != nil || n != 1-i {
+					t.Fatalf("run %d at 2028: %d expired, %v", i, n, err)
+				}
 			}
-		}
-		page, err := points.Points(ctx, c.Customer.ID, view.History[1].Seq, 2)
-		if err != nil || len(page.History) != 2 || page.History[0].Seq != view.History[2].Seq {
-			t.Errorf("the next page: %v %+v", err, page.History)
-		}
-		mustVerify(t, w.db)
-	})
+			if got := w.pointsOf(c); got != 200 {
+				t.Errorf("after 2026 expired: %d points, want 200", got)
+			}
+			if got := countOutbox(t, w.db) - before; got != 1 {
+				t.Errorf("%d events told the customer, want 1", got)
+			}
+			// Another wallet earning after the job ran is untouched by a later run.
+			clock.Add(time.Hour)
+			if n, err := points.ExpireDue(ctx); err != nil || n != 0 {
+				t.Fatalf("a later run in 2028: %d, %v", n, err)
+			}
+			clock.t = time.Date(2029, 1, 1, 0, 0, 0, 0, cst)
+			if n, err := points.ExpireDue(ctx); err != nil || n != 1 {
+				t.Fatalf("at 2029: %d expired, %v", n, err)
+			}
+			if got := w.pointsOf(c); got != 0 {
+				t.Errorf("after 2027 expired: %d points", got)
+			}
+			view, err := points.Points(ctx, c.Customer.ID, 0, 50)
+			if err != nil || view.Balance != 0 || len(view.Buckets) != 0 || len(view.History) != 7 {
+				t.Fatalf("points view: %v %+v", err, view)
+			}
+			// Newest first: expiry, expiry, reversal, redemption, earned ×3.
+			wantKinds := []hebao.TransferKind{hebao.TransferExpiry, hebao.TransferExpiry, hebao.TransferReversal, hebao.TransferPointsRedeem,
+				hebao.TransferPointsEarn, hebao.TransferPointsEarn, hebao.TransferPointsEarn}
+			wantAmounts := []int64{-200, -300, -200, -100, 200, 100, 500}
+			for i, e := range view.History {
+				if e.Kind != wantKinds[i] || e.Amount != wantAmounts[i] {
+					t.Errorf("history %d: %s %d, want %s %d", i, e.Kind, e.Amount, wantKinds[i], wantAmounts[i])
+				}
+			}
+			page, err := points.Points(ctx, c.Customer.ID, view.History[1].Seq, 2)
+			if err != nil || len(page.History) != 2 || page.History[0].Seq != view.History[2].Seq {
+				t.Errorf("the next page: %v %+v", err, page.History)
+			}
+			mustVerify(t, w.db)
+		})
+	}
 }

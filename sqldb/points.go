@@ -1,147 +1,92 @@
 package sqldb
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/hebaopay/hebao"
 )
 
-// The statements of points buckets and account histories.
+// The statements of points.
 const (
-	pointsBuckets = `SELECT wallet_id, year, earned, remaining, expired FROM points_buckets WHERE wallet_id = $1 ORDER BY year`
-	pointsDue     = `SELECT wallet_id, year, earned, remaining, expired FROM points_buckets WHERE year < $1 AND remaining > 0
-ORDER BY year, wallet_id LIMIT $2`
-	// pointsUpsert adds deltas; the CHECK on remaining refuses to take a bucket below
-	// zero, whatever the code above it does.
-	pointsUpsert = `INSERT INTO points_buckets (wallet_id, year, earned, remaining, expired) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (wallet_id, year) DO UPDATE SET earned = points_buckets.earned + excluded.earned,
-remaining = points_buckets.remaining + excluded.remaining, expired = points_buckets.expired + excluded.expired`
-	// pointsTake is the change that takes points out of a bucket, which exists: the
-	// upsert cannot, since the row it would insert breaks the CHECK.
-	pointsTake = `UPDATE points_buckets SET earned = earned + $3, remaining = remaining + $4, expired = expired + $5
-WHERE wallet_id = $1 AND year = $2`
-	accountEntries = `SELECT p.transfer_seq, t.id, t.kind, t.ref, p.amount, t.created_at FROM postings p
+	// pointsEarnedSince walks the account's postings (postings_account) back to the
+	// first of since's year at most twice a year's payments: it serves reads and
+	// redemptions, never a payment.
+	pointsEarnedSince = `SELECT COALESCE(SUM(p.amount), 0) FROM postings p JOIN transfers t ON t.seq = p.transfer_seq
+WHERE p.account_id = $1 AND t.kind = 'points_earn' AND t.created_at >= $2`
+	pointsHolders = `SELECT id, kind, unit, owner, may_go_negative, balance, created_at FROM accounts
+WHERE id > $1 AND kind = 'points' AND balance > 0 ORDER BY id LIMIT $2`
+	pointsExpiryDone = `SELECT COUNT(*) FROM points_expiry_runs WHERE year = $1`
+	pointsExpiryMark = `INSERT INTO points_expiry_runs (year, finished_at) VALUES ($1, $2) ON CONFLICT (year) DO NOTHING`
+	accountEntries   = `SELECT p.transfer_seq, t.id, t.kind, t.ref, p.amount, t.created_at FROM postings p
 JOIN transfers t ON t.seq = p.transfer_seq WHERE p.account_id = $1 AND p.transfer_seq < $2 ORDER BY p.transfer_seq DESC LIMIT $3`
 )
 
-type bucketKey struct {
-	wallet string
-	year   int
+// PointsEarnedSince implements hebao.Tx, counting this batch's transfers too.
+func (t *tx) PointsEarnedSince(_ context.Context, acct hebao.AccountID, since time.Time) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := t.queryRow(pointsEarnedSince, int64(acct), since.UnixMicro()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read points earned: %w", err)
+	}
+	if !t.b.now.Before(since) {
+		for _, tr := range t.b.transfers {
+			if tr.Kind != hebao.TransferPointsEarn {
+				continue
+			}
+			for _, p := range tr.Postings {
+				if p.Account == acct {
+					n += p.Amount
+				}
+			}
+		}
+	}
+	return n, nil
 }
 
-// bucketDelta is what a batch changes in one bucket, written at its flush: the
-// changes add up, so buffering them needs no lock beyond the batch's.
-type bucketDelta struct{ earned, remaining, expired int64 }
-
-// PointsBuckets implements hebao.Tx: the stored buckets with the batch's changes.
-func (t *tx) PointsBuckets(_ context.Context, walletID string) ([]hebao.PointsBucket, error) {
+// PointsHolders implements hebao.Tx.
+func (t *tx) PointsHolders(_ context.Context, after hebao.AccountID, limit int) ([]hebao.Account, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	rs, err := t.query(pointsBuckets, walletID)
+	rs, err := t.query(pointsHolders, int64(after), limit)
 	if err != nil {
-		return nil, fmt.Errorf("read points buckets: %w", err)
+		return nil, fmt.Errorf("read points holders: %w", err)
 	}
-	out, err := scanBuckets(rs)
-	if err != nil {
-		return nil, err
-	}
-	for k, d := range t.b.points {
-		if k.wallet != walletID {
-			continue
-		}
-		i := slices.IndexFunc(out, func(b hebao.PointsBucket) bool { return b.Year == k.year })
-		if i < 0 {
-			out = append(out, hebao.PointsBucket{WalletID: walletID, Year: k.year})
-			i = len(out) - 1
-		}
-		out[i].Earned += d.earned
-		out[i].Remaining += d.remaining
-		out[i].Expired += d.expired
-	}
-	slices.SortFunc(out, func(a, b hebao.PointsBucket) int { return cmp.Compare(a.Year, b.Year) })
-	return out, nil
-}
-
-func scanBuckets(rs closingRows) ([]hebao.PointsBucket, error) {
 	defer rs.Close()
-	var out []hebao.PointsBucket
+	var out []hebao.Account
 	for rs.Next() {
-		var (
-			b    hebao.PointsBucket
-			year int64
-		)
-		if err := rs.Scan(&b.WalletID, &year, &b.Earned, &b.Remaining, &b.Expired); err != nil {
-			return nil, fmt.Errorf("read points buckets: %w", err)
+		a, err := scanAccount(rs)
+		if err != nil {
+			return nil, fmt.Errorf("read points holders: %w", err)
 		}
-		b.Year = int(year)
-		out = append(out, b)
+		out = append(out, a)
 	}
 	return out, rs.Err()
 }
 
-// ChangePointsBucket implements hebao.Tx. The change is buffered and written at the
-// flush, like a movement, so a payment that earns points needs no savepoint.
-func (t *tx) ChangePointsBucket(ctx context.Context, walletID string, year int, earned, remaining, expired int64) error {
-	if err := t.checkWrite(); err != nil {
-		return err
+// PointsExpiryDone implements hebao.Tx.
+func (t *tx) PointsExpiryDone(_ context.Context, year int) (bool, error) {
+	if err := t.check(); err != nil {
+		return false, err
 	}
-	if remaining < 0 {
-		bs, err := t.PointsBuckets(ctx, walletID)
-		if err != nil {
-			return err
-		}
-		have := int64(0)
-		for _, b := range bs {
-			if b.Year == year {
-				have = b.Remaining
-			}
-		}
-		if have+remaining < 0 {
-			return hebao.Errorf(hebao.CodeInsufficientFunds, "points bucket %d has %d points, not %d", year, have, -remaining)
-		}
+	var n int64
+	if err := t.queryRow(pointsExpiryDone, int64(year)).Scan(&n); err != nil {
+		return false, fmt.Errorf("read points expiry: %w", err)
 	}
-	k := bucketKey{walletID, year}
-	if t.b.points == nil {
-		t.b.points = map[bucketKey]*bucketDelta{}
-	}
-	if t.undoPoints == nil {
-		t.undoPoints = map[bucketKey]*bucketDelta{}
-	}
-	cur := t.b.points[k]
-	if _, ok := t.undoPoints[k]; !ok {
-		if cur != nil {
-			c := *cur
-			t.undoPoints[k] = &c
-		} else {
-			t.undoPoints[k] = nil
-		}
-	}
-	if cur == nil {
-		cur = &bucketDelta{}
-		t.b.points[k] = cur
-	}
-	cur.earned += earned
-	cur.remaining += remaining
-	cur.expired += expired
-	return nil
+	return n > 0, nil
 }
 
-// DuePointsBuckets implements hebao.Tx.
-func (t *tx) DuePointsBuckets(_ context.Context, beforeYear int, limit int) ([]hebao.PointsBucket, error) {
-	if err := t.check(); err != nil {
-		return nil, err
+// MarkPointsExpiryDone implements hebao.Tx.
+func (t *tx) MarkPointsExpiryDone(_ context.Context, year int, at time.Time) error {
+	if _, err := t.execOwn(pointsExpiryMark, int64(year), at.UnixMicro()); err != nil {
+		return t.retryable(fmt.Errorf("record points expiry: %w", err))
 	}
-	rs, err := t.query(pointsDue, int64(beforeYear), limit)
-	if err != nil {
-		return nil, fmt.Errorf("read due points buckets: %w", err)
-	}
-	return scanBuckets(rs)
+	return nil
 }
 
 // AccountEntries implements hebao.Tx: committed postings only.

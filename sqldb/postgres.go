@@ -345,15 +345,6 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 	for _, u := range w.usage {
 		queue(nil, usageUpsert, usageArgs(u)...)
 	}
-	for _, pw := range w.points {
-		k := pw.k
-		queue(func(n int64) error {
-			if n != 1 {
-				return fmt.Errorf("points bucket %d of wallet %s is missing", k.year, k.wallet)
-			}
-			return nil
-		}, pw.query(), pw.args()...)
-	}
 	for _, ow := range w.orders {
 		id := ow.o.ID
 		queue(func(n int64) error {

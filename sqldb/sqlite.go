@@ -181,7 +181,7 @@ var sqliteHot = []string{
 	payPasswordByWallet, payPasswordUpsert, cardsByCustomer, sessionByToken, sessionTouch,
 	movementInsert, movementByID, sqliteMovementsNewest, sqliteMovementsByWallet, movementFinish,
 	usageRead, usageUpsert, orderUpdate, orderByID, orderByNo, merchantByID, accountByOwner, payerQuery, payeeByID, payeeByPhone,
-	notificationInsert, pointsUpsert, pointsTake, pointsBuckets, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
+	notificationInsert, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
 }
 
 const (
@@ -589,15 +589,6 @@ func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
 	for _, u := range w.usage {
 		if _, err := t.exec(ctx, usageUpsert, usageArgs(u)...); err != nil {
 			return err
-		}
-	}
-	for _, pw := range w.points {
-		n, err := t.exec(ctx, pw.query(), pw.args()...)
-		if err != nil {
-			return err
-		}
-		if n != 1 {
-			return fmt.Errorf("points bucket %d of wallet %s is missing", pw.k.year, pw.k.wallet)
 		}
 	}
 	for _, ow := range w.orders {

@@ -48,10 +48,12 @@ type batchState struct {
 	// UpdateOrder (into orders), so these stay true for the batch.
 	read      map[string]hebao.Order
 	merchants *merchantCache
-	// points are the changes to points buckets, written at the flush; owners is
-	// the DB's cache of the operator's account ids, and seenOwners the ids this
-	// batch read, remembered there once it commits.
-	points     map[bucketKey]*bucketDelta
+	// campaigns is the DB's campaign cache; newCampaign says a closure of this
+	// batch created a campaign, so the cache is not used and is reset at the commit.
+	campaigns   *campaignCache
+	newCampaign bool
+	// owners is the DB's cache of the operator's account ids, and seenOwners the
+	// ids this batch read, remembered there once it commits.
 	owners     *ownerCache
 	seenOwners map[ownerKey]hebao.AccountID
 }
@@ -90,7 +92,6 @@ type tx struct {
 	undoUsage  map[string]*usageState             // the same for limit counters
 	undoOrders map[string]*orderState             // the same for orders
 	undoMoves  map[int]hebao.Movement             // buffered movements of earlier closures this one finished
-	undoPoints map[bucketKey]*bucketDelta         // the same for points buckets
 	nTransfer  int
 	nReplies   int
 	nEvents    int
@@ -143,13 +144,6 @@ func (t *tx) abort() error {
 			delete(b.orders, id)
 		} else {
 			b.orders[id] = prev
-		}
-	}
-	for k, prev := range t.undoPoints {
-		if prev == nil {
-			delete(b.points, k)
-		} else {
-			b.points[k] = prev
 		}
 	}
 	for id, prev := range t.undoUsage {

@@ -1,16 +1,11 @@
--- Points (SPEC §7): each wallet's points in yearly buckets (China time), spent oldest
--- first and expiring at the end of the following year. The ledger's POINT account of
--- the wallet holds the sum of the buckets' remaining points.
-CREATE TABLE points_buckets (
-    wallet_id  TEXT    NOT NULL,
-    year       INTEGER NOT NULL,
-    earned     BIGINT NOT NULL,
-    remaining  BIGINT NOT NULL CHECK (remaining >= 0),
-    expired    BIGINT NOT NULL,
-    PRIMARY KEY (wallet_id, year)
+-- Points (SPEC §7). A wallet's points are its POINT account; they are spent oldest
+-- first, so its yearly buckets follow from that balance and its points_earn postings
+-- (postings_account serves them) and need no table. What is recorded is the yearly
+-- expiry: once the points earned before a year have been expired, the year is here.
+CREATE TABLE points_expiry_runs (
+    year         INTEGER PRIMARY KEY,
+    finished_at  BIGINT NOT NULL
 );
--- The expiry job reads the buckets with points left, oldest year first.
-CREATE INDEX points_buckets_due ON points_buckets (year, wallet_id) WHERE remaining > 0;
 
 -- What a payment earned and what refunds took back of it.
 ALTER TABLE orders ADD COLUMN points_earned BIGINT NOT NULL DEFAULT 0;
