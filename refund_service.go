@@ -334,7 +334,16 @@ func refundPostings(ctx context.Context, tx Tx, o Order, mch Merchant, wal Walle
 		ps = append(ps, Posting{Account: cmp.Account, Unit: CNY, Amount: subsidy})
 	}
 	if promo > 0 {
-		ps = append(ps, Posting{Account: wal.PromoAccount, Unit: CNY, Amount: promo})
+		back, err := promoRefundable(ctx, tx, wal, promo)
+		if err != nil {
+			return nil, Order{}, err
+		}
+		if back.toPromo > 0 {
+			ps = append(ps, Posting{Account: wal.PromoAccount, Unit: CNY, Amount: back.toPromo})
+		}
+		if back.toBudget > 0 {
+			ps = append(ps, Posting{Account: back.budget, Unit: CNY, Amount: back.toBudget})
+		}
 	}
 	if cash > 0 {
 		ps = append(ps, Posting{Account: wal.Account, Unit: CNY, Amount: cash})
@@ -342,4 +351,54 @@ func refundPostings(ctx context.Context, tx Tx, o Order, mch Merchant, wal Walle
 	o.SubsidyRefunded += subsidy
 	o.PromoRefunded += promo
 	return ps, o, nil
+}
+
+// promoBack is where the red-packet share of a refund goes.
+type promoBack struct {
+	toPromo  int64
+	toBudget int64
+	budget   AccountID
+}
+
+// promoRefundable divides the red-packet share of a refund between the wallet's
+// promo balance and the budget of a campaign that has ended. Red-packet money lives
+// only as long as its campaign: the promo balance never holds more than the
+// red packets of the campaigns not yet swept gave, so what a refund brings back
+// beyond that belongs to a campaign already swept, and goes back to its budget (the
+// latest-ending one), not to a balance no sweep would ever empty.
+func promoRefundable(ctx context.Context, tx Tx, wal Wallet, promo int64) (promoBack, error) {
+	gs, err := tx.WalletGrants(ctx, wal.ID)
+	if err != nil {
+		return promoBack{}, err
+	}
+	var (
+		live  int64
+		ended *WalletGrant
+	)
+	for i, g := range gs {
+		if g.Kind != GrantOpeningRedPacket {
+			continue
+		}
+		if g.SweptAt.IsZero() {
+			live += g.Amount
+		} else if ended == nil || g.EndsAt.After(ended.EndsAt) {
+			ended = &gs[i]
+		}
+	}
+	if ended == nil {
+		return promoBack{toPromo: promo}, nil
+	}
+	held, err := accountBalance(ctx, tx, wal.PromoAccount)
+	if err != nil {
+		return promoBack{}, err
+	}
+	out := promoBack{toPromo: min(promo, max(0, live-held))}
+	if out.toBudget = promo - out.toPromo; out.toBudget > 0 {
+		c, err := tx.CampaignByID(ctx, ended.CampaignID)
+		if err != nil {
+			return promoBack{}, err
+		}
+		out.budget = c.Account
+	}
+	return out, nil
 }

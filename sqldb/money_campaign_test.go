@@ -236,7 +236,22 @@ func TestPromoExpiry(t *testing.T) {
 		if n, _ := campaigns.ExpireDue(ctx); n != 0 {
 			t.Errorf("A swept again: %d", n)
 		}
-		// B ends: 388 and 500 go back.
+		// The spender's order is refunded after A ended: of its 1000 in red packets,
+		// B's 112 go back to the promo balance (500 again, all B gave) and A's 888 to
+		// A's budget, not to a balance no sweep would empty.
+		if _, _, err := s.refund("EXPIRE-0001", "EXPIRE-R-0001", 1_000); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.balance(spender.Wallet.PromoAccount); got != 500 {
+			t.Errorf("spender after the refund: %d, want 500", got)
+		}
+		if got := w.balance(spender.Wallet.Account); got != 0 {
+			t.Errorf("the refund paid %d in cash, want 0", got)
+		}
+		if st, _ := campaigns.Status(ctx, a.ID); st.Remaining != 10_000-888-888+888+888 {
+			t.Errorf("A after the refund: %+v", st)
+		}
+		// B ends: 500 and 500 go back.
 		clock.Add(time.Hour)
 		if n, err := campaigns.ExpireDue(ctx); err != nil || n != 2 {
 			t.Fatalf("B's sweep: %d, %v", n, err)
@@ -244,7 +259,7 @@ func TestPromoExpiry(t *testing.T) {
 		if w.balance(spender.Wallet.PromoAccount) != 0 || w.balance(saver.Wallet.PromoAccount) != 0 {
 			t.Error("red packets left after every campaign ended")
 		}
-		if st, _ := campaigns.Status(ctx, b.ID); st.Remaining != 10_000-500-500+388+500 {
+		if st, _ := campaigns.Status(ctx, b.ID); st.Remaining != 10_000-500-500+500+500 {
 			t.Errorf("B after its sweep: %+v", st)
 		}
 		if got := w.movementCount(saver.Wallet.ID, hebao.MovementPromoExpired); got != 2 {

@@ -157,7 +157,8 @@ func seedDev(ctx context.Context, staff *hebao.StaffService, merchants *hebao.Me
 		file.Merchant = &devMerchant{ID: nm.Merchant.ID, Name: nm.Merchant.Name, APIKey: nm.APIKey, WebhookSecret: nm.WebhookSecret}
 	}
 	// The demo opening gift: a ¥8.88 red packet and two coupons (¥5 off ¥30, 10% off up
-	// to ¥10) for each new wallet, for a year, from a ¥10,000 budget; made once.
+	// to ¥10) for each new wallet, for a year, from a ¥10,000 budget; made once. It also
+	// gives ¥1 for every 100 points, and a ¥3-off coupon for 200 points (twice each).
 	if file.Campaign == nil {
 		now := time.Now().UTC()
 		c, err := campaigns.Create(ctx, by, hebao.CampaignRequest{Name: "开通礼 Opening gift (demo)", StartsAt: now.Add(-time.Minute),
@@ -165,7 +166,11 @@ func seedDev(ctx context.Context, staff *hebao.StaffService, merchants *hebao.Me
 				OpeningCoupons: []hebao.CouponTemplate{
 					{Kind: hebao.CouponThreshold, Off: 500, Threshold: 3_000, ValidDays: 30},
 					{Kind: hebao.CouponPercent, Percent: 10, Cap: 1_000, ValidDays: 30},
-				}}})
+				},
+				PointsCash: &hebao.PointsCashRate{Points: 100, Fen: 100},
+				PointsCoupons: []hebao.PointsCouponOffer{{Points: 200, PerCustomer: 2,
+					Coupon: hebao.CouponTemplate{Kind: hebao.CouponFixed, Off: 300, ValidDays: 30}}},
+			}})
 		if err != nil {
 			return "", fmt.Errorf("dev seed: %w", err)
 		}
