@@ -82,6 +82,10 @@ type Config struct {
 	// Points shows customers' points and redeems them (/v1/points); nil answers
 	// 503.
 	Points *hebao.PointsService
+	// Web serves the web app (package web) on the patterns WebPatterns names; nil
+	// serves no pages.
+	Web         http.Handler
+	WebPatterns []string
 	// PublicURL is where customers and shops reach this server, without a trailing
 	// slash ("https://pay.example.com"): orders' QR codes link to it.
 	PublicURL string
@@ -182,6 +186,11 @@ func NewServer(cfg Config) (*Server, error) {
 		s.minVersion = v
 	}
 	s.registerRoutes()
+	if cfg.Web != nil {
+		for _, p := range cfg.WebPatterns {
+			s.mux.Handle(p, cfg.Web) // pages, not API routes: not in openapi.json
+		}
+	}
 	s.handler = http.HandlerFunc(s.serve)
 	return s, nil
 }

@@ -20,6 +20,7 @@ import (
 	hebaohttp "github.com/hebaopay/hebao/http"
 	"github.com/hebaopay/hebao/notify"
 	"github.com/hebaopay/hebao/sandbox"
+	"github.com/hebaopay/hebao/web"
 	"github.com/hebaopay/hebao/webhook"
 )
 
@@ -147,6 +148,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Campaigns:        campaigns,
 		Points:           points,
 		PublicURL:        publicURL,
+		Web:              web.Handler(web.Options{Dev: dev}),
+		WebPatterns:      web.Patterns,
 	}
 	var devCredentials string // dev.json, under --dev
 	if dev {
