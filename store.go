@@ -76,6 +76,7 @@ type Tx interface {
 	CouponTx
 	InterestTx
 	PointsTx
+	StatsTx
 }
 
 // CustomerTx is the part of Tx that keeps customers, their wallets and their devices.

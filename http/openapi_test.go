@@ -225,6 +225,9 @@ func TestOpenAPIResponses(t *testing.T) {
 	acct.cfg.Points = &hebao.PointsService{Store: acct.store, Tiers: hebao.DefaultTierLimits(), Now: acct.clock.Now, Committed: mon.disp.Wake}
 	noPoints := acct.cfg
 	noPoints.Points = nil
+	acct.cfg.Stats = &hebao.StatsService{Store: acct.store, Now: acct.clock.Now}
+	noStats := acct.cfg
+	noStats.Stats = nil
 	pointsCampaign, err := acct.cfg.Campaigns.Create(t.Context(), hebao.Actor{Kind: hebao.ActorStaff, ID: "stf_x"}, hebao.CampaignRequest{Name: "积分兑换",
 		StartsAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), EndsAt: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), Budget: 1_000,
 		Rules: hebao.CampaignRules{PointsPerYuan: 2, PointsCash: &hebao.PointsCashRate{Points: 1, Fen: 1},
@@ -321,6 +324,10 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "audit, bad limit", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit?limit=101", header: bearerHeader(acct.admin), status: 400},
 		{name: "audit, bad cursor", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit?cursor=x", header: bearerHeader(acct.admin), status: 400},
 		{name: "audit, customer", cfg: acct.cfg, method: "GET", target: "/v1/admin/audit", header: bearerHeader(known.Token), status: 403},
+		{name: "stats", cfg: acct.cfg, method: "GET", target: "/v1/admin/stats?minutes=5", header: bearerHeader(acct.admin), status: 200},
+		{name: "stats, bad minutes", cfg: acct.cfg, method: "GET", target: "/v1/admin/stats?minutes=0", header: bearerHeader(acct.admin), status: 400},
+		{name: "stats, agent", cfg: acct.cfg, method: "GET", target: "/v1/admin/stats", header: bearerHeader(acct.agent), status: 403},
+		{name: "stats, not configured", cfg: noStats, method: "GET", target: "/v1/admin/stats", header: bearerHeader(acct.admin), status: 503},
 		{name: "freeze", cfg: acct.cfg, method: "POST", target: "/v1/wallet/freeze", header: authJSON(freezer.Token), body: `{"reason": "lost my card"}`, status: 200},
 		{name: "freeze again", cfg: acct.cfg, method: "POST", target: "/v1/wallet/freeze", header: authJSON(freezer.Token), body: `{"reason": "again"}`, status: 409},
 		{name: "freeze, no token", cfg: acct.cfg, method: "POST", target: "/v1/wallet/freeze", header: jsonHeader(), body: `{"reason": "x"}`, status: 401},

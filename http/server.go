@@ -82,6 +82,8 @@ type Config struct {
 	// Points shows customers' points and redeems them (/v1/points); nil answers
 	// 503.
 	Points *hebao.PointsService
+	// Stats gives admins the dashboard's figures (/v1/admin/stats); nil answers 503.
+	Stats *hebao.StatsService
 	// Web serves the web app (package web) on the patterns WebPatterns names; nil
 	// serves no pages.
 	Web         http.Handler
@@ -120,6 +122,7 @@ type Server struct {
 	publicURL    string
 	campaigns    *hebao.CampaignService
 	points       *hebao.PointsService
+	stats        *hebao.StatsService
 	streams      context.Context // ended by StopStreams
 	stopStreams  context.CancelFunc
 
@@ -165,6 +168,7 @@ func NewServer(cfg Config) (*Server, error) {
 		publicURL:    strings.TrimRight(cfg.PublicURL, "/"),
 		campaigns:    cfg.Campaigns,
 		points:       cfg.Points,
+		stats:        cfg.Stats,
 		mux:          http.NewServeMux(),
 	}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
@@ -267,6 +271,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/coupons", s.asCustomer(s.listCoupons))
 	s.handle("GET /v1/points", s.asCustomer(s.getPoints))
 	s.handle("POST /v1/points/redeem", s.asCustomer(s.redeemPoints))
+	s.handle("GET /v1/admin/stats", s.asStaff(hebao.RoleAdmin, s.adminStats))
 }
 
 // handlerFunc is the shape of every handler: it writes a success itself and returns

@@ -147,6 +147,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Webhooks:         &hebao.WebhookService{Store: db, Committed: sender.Wake},
 		Campaigns:        campaigns,
 		Points:           points,
+		Stats:            &hebao.StatsService{Store: db},
 		PublicURL:        publicURL,
 		Web:              web.Handler(web.Options{Dev: dev}),
 		WebPatterns:      web.Patterns,
