@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/hebaopay/hebao"
+	"github.com/hebaopay/hebao/demo"
 	hebaohttp "github.com/hebaopay/hebao/http"
 	"github.com/hebaopay/hebao/notify"
 	"github.com/hebaopay/hebao/sandbox"
@@ -153,10 +154,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		WebPatterns:      web.Patterns,
 	}
 	var devCredentials string // dev.json, under --dev
+	var shop *demo.Shop       // the demo shop and till, under --dev
 	if dev {
 		if devCredentials, err = seedDev(ctx, staff, merchants, campaigns, f.dataDir); err != nil {
 			return err
 		}
+		if shop, err = devShop(devCredentials, log); err != nil {
+			return err
+		}
+		withDemo(&cfg, shop)
 	}
 	if smsOut.inbox != nil {
 		cfg.DevSMS = smsOut.inbox
@@ -210,6 +216,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	if shop != nil {
+		shop.API = demoAPI(ln.Addr()) // set before serving, which starts below
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
