@@ -76,6 +76,7 @@ type Tx interface {
 	CouponTx
 	InterestTx
 	PointsTx
+	TicketTx
 	StatsTx
 }
 

@@ -242,6 +242,27 @@ func TestOpenAPIResponses(t *testing.T) {
 		return body(map[string]any{"campaign_id": pointsCampaign.ID, "kind": "coupon", "coupon": i})
 	}
 	pointsCampaignBody := `{"name": "双倍积分", "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-04-01T00:00:00Z", "budget": 10000, "rules": {"points_per_yuan": 2, "points_cash": {"points": 100, "fen": 100}, "points_coupons": [{"points": 500, "coupon": {"kind": "fixed", "off": 500, "valid_days": 30}, "per_customer": 1}]}}`
+	// Tickets: payerA has one about the top-up and one to resolve; payerB none.
+	acct.cfg.Tickets = &hebao.TicketService{Store: acct.store, Now: acct.clock.Now, Committed: mon.disp.Wake}
+	noTickets := acct.cfg
+	noTickets.Tickets = nil
+	openTicket := func(subject string) hebao.TicketThread {
+		th, err := acct.cfg.Tickets.Open(t.Context(), payerA.Customer.ID, hebao.TicketRequest{Category: hebao.TicketDelayed,
+			Subject: subject, Message: "充值还没到账\n请帮忙看看", TransactionID: topupID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return th
+	}
+	ticket, toResolve, noTicket := openTicket("充值没到账"), openTicket("已经好了"), hebao.NewID("tkt")
+	ticketBody := func(category, subject, message, txID string) string {
+		m := map[string]string{"category": category, "subject": subject, "message": message}
+		if txID != "" {
+			m["transaction_id"] = txID
+		}
+		return body(m)
+	}
+	messageBody := func(m string) string { return body(map[string]string{"message": m}) }
 	refundBody := func(no, refundNo string, amount int64, reason string) string {
 		return body(map[string]any{"out_trade_no": no, "out_refund_no": refundNo, "amount": amount, "reason": reason})
 	}
@@ -527,6 +548,65 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "redeem, staff token", cfg: acct.cfg, method: "POST", target: "/v1/points/redeem", header: idem(acct.admin, "oa-redeem-9"), body: redeemCash(1), status: 403},
 		{name: "redeem, not configured", cfg: noPoints, method: "POST", target: "/v1/points/redeem", header: idem(payerA.Token, "oa-redeem-10"), body: redeemCash(1), status: 503},
 		{name: "transactions, with payments", cfg: acct.cfg, method: "GET", target: "/v1/transactions", header: bearerHeader(payerA.Token), status: 200},
+		{name: "open ticket", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: authJSON(payerA.Token), body: ticketBody("payment_failed", "付款失败", "为什么失败了？", topupID), status: 201},
+		{name: "open ticket, no transaction", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: authJSON(payerB.Token), body: ticketBody("account", "换手机号", "怎么换手机号\n谢谢", ""), status: 201},
+		{name: "open ticket, another's transaction", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: authJSON(payerB.Token), body: ticketBody("delayed", "没到账", "没到账", topupID), status: 404},
+		{name: "open ticket, bad category", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: authJSON(payerA.Token), body: ticketBody("refund", "退款", "退款", ""), status: 400},
+		{name: "open ticket, long subject", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: authJSON(payerA.Token), body: ticketBody("other", strings.Repeat("长", 101), "x", ""), status: 400},
+		{name: "open ticket, no message", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: authJSON(payerA.Token), body: ticketBody("other", "x", " \n ", ""), status: 400},
+		{name: "open ticket, control character", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: authJSON(payerA.Token), body: ticketBody("other", "x", "a\u0007b", ""), status: 400},
+		{name: "open ticket, bad transaction id", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: authJSON(payerA.Token), body: ticketBody("other", "x", "y", "mov_x"), status: 400},
+		{name: "open ticket, unknown field", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: authJSON(payerA.Token), body: `{"category": "other", "subject": "x", "message": "y", "status": "resolved"}`, status: 400},
+		{name: "open ticket, no token", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: jsonHeader(), body: ticketBody("other", "x", "y", ""), status: 401},
+		{name: "open ticket, staff token", cfg: acct.cfg, method: "POST", target: "/v1/tickets", header: authJSON(acct.agent), body: ticketBody("other", "x", "y", ""), status: 403},
+		{name: "open ticket, not configured", cfg: noTickets, method: "POST", target: "/v1/tickets", header: authJSON(payerA.Token), body: ticketBody("other", "x", "y", ""), status: 503},
+		{name: "tickets", cfg: acct.cfg, method: "GET", target: "/v1/tickets", header: bearerHeader(payerA.Token), status: 200},
+		{name: "tickets, a page", cfg: acct.cfg, method: "GET", target: "/v1/tickets?limit=1", header: bearerHeader(payerA.Token), status: 200},
+		{name: "tickets, none", cfg: acct.cfg, method: "GET", target: "/v1/tickets", header: bearerHeader(known.Token), status: 200},
+		{name: "tickets, bad limit", cfg: acct.cfg, method: "GET", target: "/v1/tickets?limit=0", header: bearerHeader(payerA.Token), status: 400},
+		{name: "tickets, bad cursor", cfg: acct.cfg, method: "GET", target: "/v1/tickets?cursor=x", header: bearerHeader(payerA.Token), status: 400},
+		{name: "tickets, not configured", cfg: noTickets, method: "GET", target: "/v1/tickets", header: bearerHeader(payerA.Token), status: 503},
+		{name: "ticket", cfg: acct.cfg, method: "GET", target: "/v1/tickets/" + ticket.Ticket.ID, header: bearerHeader(payerA.Token), status: 200},
+		{name: "ticket, another's", cfg: acct.cfg, method: "GET", target: "/v1/tickets/" + ticket.Ticket.ID, header: bearerHeader(payerB.Token), status: 404},
+		{name: "ticket, unknown", cfg: acct.cfg, method: "GET", target: "/v1/tickets/" + noTicket, header: bearerHeader(payerA.Token), status: 404},
+		{name: "ticket, bad id", cfg: acct.cfg, method: "GET", target: "/v1/tickets/tkt_x", header: bearerHeader(payerA.Token), status: 400},
+		{name: "ticket, staff token", cfg: acct.cfg, method: "GET", target: "/v1/tickets/" + ticket.Ticket.ID, header: bearerHeader(acct.agent), status: 403},
+		{name: "write ticket", cfg: acct.cfg, method: "POST", target: "/v1/tickets/" + ticket.Ticket.ID + "/messages", header: authJSON(payerA.Token), body: messageBody("补充一下：\r\n是昨天的充值"), status: 201},
+		{name: "write ticket, another's", cfg: acct.cfg, method: "POST", target: "/v1/tickets/" + ticket.Ticket.ID + "/messages", header: authJSON(payerB.Token), body: messageBody("hi"), status: 404},
+		{name: "write ticket, too long", cfg: acct.cfg, method: "POST", target: "/v1/tickets/" + ticket.Ticket.ID + "/messages", header: authJSON(payerA.Token), body: messageBody(strings.Repeat("字", 2001)), status: 400},
+		{name: "write ticket, tab", cfg: acct.cfg, method: "POST", target: "/v1/tickets/" + ticket.Ticket.ID + "/messages", header: authJSON(payerA.Token), body: messageBody("a\tb"), status: 400},
+		{name: "write ticket, bad id", cfg: acct.cfg, method: "POST", target: "/v1/tickets/x/messages", header: authJSON(payerA.Token), body: messageBody("hi"), status: 400},
+		{name: "write ticket, not configured", cfg: noTickets, method: "POST", target: "/v1/tickets/" + ticket.Ticket.ID + "/messages", header: authJSON(payerA.Token), body: messageBody("hi"), status: 503},
+		{name: "diagnosis", cfg: acct.cfg, method: "GET", target: "/v1/help/diagnosis", header: bearerHeader(payerA.Token), status: 200},
+		{name: "diagnosis, nothing failed", cfg: acct.cfg, method: "GET", target: "/v1/help/diagnosis", header: bearerHeader(known.Token), status: 200},
+		{name: "diagnosis, no token", cfg: acct.cfg, method: "GET", target: "/v1/help/diagnosis", status: 401},
+		{name: "diagnosis, staff token", cfg: acct.cfg, method: "GET", target: "/v1/help/diagnosis", header: bearerHeader(acct.agent), status: 403},
+		{name: "diagnosis, not configured", cfg: noTickets, method: "GET", target: "/v1/help/diagnosis", header: bearerHeader(payerA.Token), status: 503},
+		{name: "ticket queue", cfg: acct.cfg, method: "GET", target: "/v1/agent/tickets", header: bearerHeader(acct.agent), status: 200},
+		{name: "ticket queue, a page", cfg: acct.cfg, method: "GET", target: "/v1/agent/tickets?limit=1", header: bearerHeader(acct.agent), status: 200},
+		{name: "ticket queue, resolved", cfg: acct.cfg, method: "GET", target: "/v1/agent/tickets?status=resolved", header: bearerHeader(acct.admin), status: 200},
+		{name: "ticket queue, bad status", cfg: acct.cfg, method: "GET", target: "/v1/agent/tickets?status=closed", header: bearerHeader(acct.agent), status: 400},
+		{name: "ticket queue, bad cursor", cfg: acct.cfg, method: "GET", target: "/v1/agent/tickets?cursor=x", header: bearerHeader(acct.agent), status: 400},
+		{name: "ticket queue, customer", cfg: acct.cfg, method: "GET", target: "/v1/agent/tickets", header: bearerHeader(payerA.Token), status: 403},
+		{name: "ticket queue, not configured", cfg: noTickets, method: "GET", target: "/v1/agent/tickets", header: bearerHeader(acct.agent), status: 503},
+		{name: "agent ticket", cfg: acct.cfg, method: "GET", target: "/v1/agent/tickets/" + ticket.Ticket.ID, header: bearerHeader(acct.agent), status: 200},
+		{name: "agent ticket, unknown", cfg: acct.cfg, method: "GET", target: "/v1/agent/tickets/" + noTicket, header: bearerHeader(acct.agent), status: 404},
+		{name: "agent ticket, bad id", cfg: acct.cfg, method: "GET", target: "/v1/agent/tickets/x", header: bearerHeader(acct.agent), status: 400},
+		{name: "agent ticket, no token", cfg: acct.cfg, method: "GET", target: "/v1/agent/tickets/" + ticket.Ticket.ID, status: 401},
+		{name: "agent reply", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/" + ticket.Ticket.ID + "/messages", header: authJSON(acct.agent), body: messageBody("您好，已经查到了。"), status: 201},
+		{name: "agent reply, empty", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/" + ticket.Ticket.ID + "/messages", header: authJSON(acct.agent), body: messageBody(""), status: 400},
+		{name: "agent reply, unknown", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/" + noTicket + "/messages", header: authJSON(acct.agent), body: messageBody("hi"), status: 404},
+		{name: "agent reply, customer", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/" + ticket.Ticket.ID + "/messages", header: authJSON(payerA.Token), body: messageBody("hi"), status: 403},
+		{name: "agent reply, not configured", cfg: noTickets, method: "POST", target: "/v1/agent/tickets/" + ticket.Ticket.ID + "/messages", header: authJSON(acct.agent), body: messageBody("hi"), status: 503},
+		{name: "assign ticket", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/" + ticket.Ticket.ID + "/assign", header: bearerHeader(acct.admin), status: 200},
+		{name: "assign ticket, unknown", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/" + noTicket + "/assign", header: bearerHeader(acct.agent), status: 404},
+		{name: "assign ticket, bad id", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/x/assign", header: bearerHeader(acct.agent), status: 400},
+		{name: "assign ticket, not configured", cfg: noTickets, method: "POST", target: "/v1/agent/tickets/" + ticket.Ticket.ID + "/assign", header: bearerHeader(acct.agent), status: 503},
+		{name: "resolve ticket", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/" + toResolve.Ticket.ID + "/resolve", header: bearerHeader(acct.agent), status: 200},
+		{name: "resolve ticket again", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/" + toResolve.Ticket.ID + "/resolve", header: bearerHeader(acct.agent), status: 409},
+		{name: "resolve ticket, unknown", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/" + noTicket + "/resolve", header: bearerHeader(acct.agent), status: 404},
+		{name: "resolve ticket, bad id", cfg: acct.cfg, method: "POST", target: "/v1/agent/tickets/x/resolve", header: bearerHeader(acct.agent), status: 400},
+		{name: "resolve ticket, not configured", cfg: noTickets, method: "POST", target: "/v1/agent/tickets/" + toResolve.Ticket.ID + "/resolve", header: bearerHeader(acct.agent), status: 503},
 	}
 	hit := map[string]bool{}
 	routes := newTestServer(t, full(nil)).routes

@@ -57,6 +57,10 @@ type Config struct {
 	// WalletStatus freezes, unfreezes and closes wallets and sets tiers, and looks
 	// customers up for agents; nil answers those routes 503.
 	WalletStatus *hebao.WalletStatusService
+	// Tickets is customer service: tickets for customers and agents, and the
+	// diagnosis of a failed payment (/v1/tickets, /v1/agent/tickets,
+	// /v1/help/diagnosis); nil answers those routes 503.
+	Tickets *hebao.TicketService
 	// Staff signs staff in; nil answers staff sign-in and every staff route 503.
 	Staff *hebao.StaffService
 	// Audit reads the audit log (GET /v1/admin/audit); nil answers 503.
@@ -112,6 +116,7 @@ type Server struct {
 	audit        *hebao.AuditService
 	ledger       hebao.LedgerVerifier
 	walletStatus *hebao.WalletStatusService
+	tickets      *hebao.TicketService
 	auth         *hebao.Authenticator
 	transfers    *hebao.TransferService
 	bank         *hebao.BankService
@@ -158,6 +163,7 @@ func NewServer(cfg Config) (*Server, error) {
 		audit:        cfg.Audit,
 		ledger:       cfg.Ledger,
 		walletStatus: cfg.WalletStatus,
+		tickets:      cfg.Tickets,
 		auth:         &hebao.Authenticator{Customers: cfg.Customers, Staff: cfg.Staff},
 		transfers:    cfg.Transfers,
 		bank:         cfg.Bank,
@@ -248,6 +254,16 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/agent/customers/{id}", s.asStaff(hebao.RoleAgent, s.agentGetCustomer))
 	s.handle("POST /v1/agent/wallets/{id}/freeze", s.asStaff(hebao.RoleAgent, s.agentFreeze))
 	s.handle("POST /v1/agent/wallets/{id}/unfreeze", s.asStaff(hebao.RoleAgent, s.agentUnfreeze))
+	s.handle("POST /v1/tickets", s.asCustomer(s.openTicket))
+	s.handle("GET /v1/tickets", s.asCustomer(s.listTickets))
+	s.handle("GET /v1/tickets/{id}", s.asCustomer(s.getTicket))
+	s.handle("POST /v1/tickets/{id}/messages", s.asCustomer(s.writeTicket))
+	s.handle("GET /v1/help/diagnosis", s.asCustomer(s.diagnosis))
+	s.handle("GET /v1/agent/tickets", s.asStaff(hebao.RoleAgent, s.agentListTickets))
+	s.handle("GET /v1/agent/tickets/{id}", s.asStaff(hebao.RoleAgent, s.agentGetTicket))
+	s.handle("POST /v1/agent/tickets/{id}/messages", s.asStaff(hebao.RoleAgent, s.agentReplyTicket))
+	s.handle("POST /v1/agent/tickets/{id}/assign", s.asStaff(hebao.RoleAgent, s.agentAssignTicket))
+	s.handle("POST /v1/agent/tickets/{id}/resolve", s.asStaff(hebao.RoleAgent, s.agentResolveTicket))
 	s.handle("POST /v1/admin/wallets/{id}/tier", s.asStaff(hebao.RoleAdmin, s.adminSetTier))
 	s.handle("POST /v1/admin/merchants", s.asStaff(hebao.RoleAdmin, s.createMerchant))
 	s.handle("POST /v1/merchant/orders", s.asMerchant(s.createOrder))

@@ -59,6 +59,7 @@ type data struct {
 	coupons       map[string]hebao.Coupon
 	interest      interestData // interest.go
 	pointsExpiry  map[int]bool // years whose points expiry finished
+	tickets       ticketData   // ticket.go
 }
 
 type storedReply struct {
@@ -123,6 +124,7 @@ func (d *data) clone() *data {
 	c.usage = maps.Clone(d.usage)
 	c.pointsExpiry = maps.Clone(d.pointsExpiry)
 	c.interest = d.interest.clone()
+	c.tickets = d.tickets.clone()
 	return &c
 }
 

@@ -2,9 +2,10 @@
 // Dispatcher turns committed events into notifications in the customer's inbox,
 // pushes them to the customer's open apps through a Hub (streamed by ServeEvents as
 // Server-Sent Events) and sends an SMS when the amount reaches the customer's
-// threshold (never for points expiring: their amount is points, not fen). Delivery
-// is at least once: every notification carries an id derived from its event, so a
-// repeat is stored once and can be dropped by receivers.
+// threshold (never for points expiring, whose amount is points, not fen, nor for
+// customer service's replies to tickets, which have none). Delivery is at least
+// once: every notification carries an id derived from its event, so a repeat is
+// stored once and can be dropped by receivers.
 package notify
 
 import (
@@ -28,6 +29,13 @@ func FromEvent(e hebao.Event) (hebao.Notification, bool, error) {
 		}
 		return fromPointsExpired(e, p), true, nil
 	}
+	if e.Kind == hebao.EventTicketMessage {
+		p, ok, err := ticketReplyOf(e)
+		if !ok || err != nil {
+			return hebao.Notification{}, false, err
+		}
+		return fromTicketReply(e, p), true, nil
+	}
 	m, ok, err := movementOf(e)
 	if !ok || err != nil {
 		return hebao.Notification{}, ok, err
@@ -50,6 +58,10 @@ func sides(e hebao.Event, m hebao.MovementEvent) []side {
 		p, _ := pointsExpiredOf(e)
 		return []side{{m, fromPointsExpired(e, p)}}
 	}
+	if e.Kind == hebao.EventTicketMessage {
+		p, _, _ := ticketReplyOf(e) // decoded once already by movementOf
+		return []side{{m, fromTicketReply(e, p)}}
+	}
 	out := []side{{m, fromMovement(e, m)}}
 	if o := m.Other; o != nil && o.CustomerID != "" {
 		n := fromMovement(e, *o)
@@ -69,6 +81,15 @@ func movementOf(e hebao.Event) (hebao.MovementEvent, bool, error) {
 	if e.Kind == hebao.EventPointsExpired {
 		p, err := pointsExpiredOf(e)
 		if err != nil {
+			return m, false, err
+		}
+		return hebao.MovementEvent{CustomerID: p.CustomerID}, true, nil
+	}
+	if e.Kind == hebao.EventTicketMessage {
+		// Like points expiring: no money, so no SMS. Only an agent's reply makes a
+		// notification; agents see customers' messages in their queue.
+		p, ok, err := ticketReplyOf(e)
+		if !ok || err != nil {
 			return m, false, err
 		}
 		return hebao.MovementEvent{CustomerID: p.CustomerID}, true, nil
@@ -136,6 +157,40 @@ func fromPointsExpired(e hebao.Event, p hebao.PointsExpiredEvent) hebao.Notifica
 		Title:         title,
 		Amount:        p.Points,
 		TransactionID: p.TransferID,
+		CreatedAt:     at.UTC(),
+	}
+}
+
+// NotificationTicketAnswered is the kind of the notification that customer
+// service replied to a ticket.
+const NotificationTicketAnswered = "ticket.answered"
+
+// ticketReplyOf decodes the payload of a ticket message event, and reports whether
+// it makes a notification: only an agent's reply does.
+func ticketReplyOf(e hebao.Event) (hebao.TicketMessageEvent, bool, error) {
+	var p hebao.TicketMessageEvent
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return p, false, fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	if e.ID == "" || p.CustomerID == "" || p.TicketID == "" || p.Author == "" {
+		return p, false, fmt.Errorf("event %s: a ticket message event needs an id, a customer, a ticket and an author", e.ID)
+	}
+	return p, p.Author == hebao.AuthorAgent, nil
+}
+
+// fromTicketReply is the notification that customer service replied to p's
+// ticket: no amount, and TransactionID is the ticket's id.
+func fromTicketReply(e hebao.Event, p hebao.TicketMessageEvent) hebao.Notification {
+	at := p.At
+	if at.IsZero() {
+		at = e.CreatedAt
+	}
+	return hebao.Notification{
+		ID:            notificationID(e.ID),
+		CustomerID:    p.CustomerID,
+		Kind:          NotificationTicketAnswered,
+		Title:         "Customer service replied to your ticket",
+		TransactionID: p.TicketID,
 		CreatedAt:     at.UTC(),
 	}
 }

@@ -114,6 +114,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	merchants := &hebao.MerchantService{Store: db, Keys: keyring}
 	campaigns := &hebao.CampaignService{Store: db, Keys: keyring}
 	points := &hebao.PointsService{Store: db, Tiers: hebao.DefaultTierLimits(), Committed: dispatcher.Wake}
+	tickets := &hebao.TicketService{Store: db, Committed: dispatcher.Wake}
 	sender := &webhook.Sender{Store: db, Secret: merchants.WebhookSecretOf, Policy: policy, Log: log}
 	if publicURL == "" {
 		publicURL = defaultPublicURL(addr)
@@ -137,6 +138,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Face:             &hebao.FaceService{Store: db, Keys: keyring, Verifier: verifier},
 		PaymentPasswords: payPasswords,
 		WalletStatus:     &hebao.WalletStatusService{Store: db, Keys: keyring, OTP: otp},
+		Tickets:          tickets,
 		Staff:            staff,
 		Audit:            &hebao.AuditService{Store: db},
 		Ledger:           db,
