@@ -75,6 +75,7 @@ const words = {
     'amount.large': '金额太大',
     'amount.over': '最多可退 {amount}',
     'reason.long': '原因最多 80 个字',
+    'webhooks.title': 'Webhook 推送记录',
     'webhook.delivered': '已送达',
     'webhook.pending': '待重试',
     'webhook.failed': '已放弃',
@@ -161,6 +162,7 @@ const words = {
     'amount.large': 'The amount is too large',
     'amount.over': 'At most {amount} can be refunded',
     'reason.long': 'The reason can be at most 80 characters',
+    'webhooks.title': 'Webhook deliveries',
     'webhook.delivered': 'Delivered',
     'webhook.pending': 'Will retry',
     'webhook.failed': 'Given up',
@@ -301,7 +303,7 @@ function h(tag, attrs, ...children) {
     else if (k === 'value') el.value = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -519,7 +521,15 @@ async function doRefund(ev, o) {
   } catch (e) {
     if (e.code !== 'network') state.pendingRefund = null;
     button.disabled = false;
-    problem(err, e);
+    if (e.code === 'refund_exceeds_paid') {
+      // Someone refunded it meanwhile: show what is left now, and why this failed.
+      try {
+        state.order = await api('GET', '/v1/merchant/orders/' + encodeURIComponent(o.out_trade_no));
+        renderOrder();
+        upsertRecent(state.order);
+      } catch { /* keep the order as it was shown */ }
+    }
+    problem($('refund-error'), e);
     return;
   }
   state.pendingRefund = null;
@@ -599,7 +609,7 @@ function renderDeliveries() {
     h('thead', null, h('tr', null, ['col.time', 'col.event', 'col.order', 'col.delivery', 'col.attempts', 'col.response', ''].map((k) => h('th', null, k ? t(k) : '')))),
     h('tbody', null, state.deliveries.map((d) => {
       const result = d.last_status ? 'HTTP ' + d.last_status : d.last_error || '';
-      return h('tr', { 'data-id': d.id, 'data-status': d.status },
+      return h('tr', { 'data-id': d.id, 'data-status': d.status, 'data-event': d.event_type, 'data-no': orderNoOf(d) },
         h('td', null, when(d.created_at)),
         h('td', { class: 'mono' }, d.event_type),
         h('td', { class: 'mono' }, orderNoOf(d)),
