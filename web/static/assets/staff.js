@@ -89,7 +89,8 @@ async function render() {
   } catch (err) {
     console.warn(err); // pages show their own errors; this is a bug in one
   }
-  main.focus({ preventScroll: true });
+  // Screen readers start at the new page, unless the page put focus on a field.
+  if (!root.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
 
 function signInPage() {
