@@ -160,3 +160,20 @@ func TestDemoShopAndTill(t *testing.T) {
 		}
 	}
 }
+
+// TestNoDemoWithoutDev: without --dev there is no demo shop or till, neither the
+// pages nor their server side.
+func TestNoDemoWithoutDev(t *testing.T) {
+	s := startServer(t, "--data-dir", t.TempDir())
+	for _, r := range []struct{ method, path string }{
+		{"GET", "/demo/shop"}, {"GET", "/demo/till"}, {"GET", "/demo/shop/api/products"},
+		{"POST", "/demo/shop/api/orders"}, {"POST", "/demo/shop/webhook"}, {"POST", "/demo/till/api/charges"},
+	} {
+		if resp, _ := s.do(t, r.method, r.path, nil, "{}"); resp.StatusCode != 404 {
+			t.Errorf("%s %s without --dev: %d, want 404", r.method, r.path, resp.StatusCode)
+		}
+	}
+	if resp, _ := s.do(t, "GET", "/merchant", nil, ""); resp.StatusCode != 200 {
+		t.Errorf("the merchant portal without --dev: %d", resp.StatusCode)
+	}
+}
