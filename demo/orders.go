@@ -87,7 +87,7 @@ func (s *Shop) createOrder(w http.ResponseWriter, r *http.Request) {
 	var o apiOrder
 	err := s.call(r.Context(), "POST", "/v1/merchant/orders", map[string]any{
 		"out_trade_no": no, "amount": p.Price, "subject": p.Name + " " + p.NameEn,
-		"expires_in": int(orderExpiry / time.Second), "notify_url": s.API + "/demo/shop/webhook",
+		"expires_in": int(orderExpiry / time.Second), "notify_url": s.base() + "/demo/shop/webhook",
 	}, &o)
 	if err != nil {
 		s.fail(w, r, err)

@@ -83,6 +83,9 @@ func (s *Shop) init() {
 	})
 }
 
+// base is the API's base URL without a trailing slash.
+func (s *Shop) base() string { return strings.TrimRight(s.API, "/") }
+
 func (s *Shop) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -153,7 +156,7 @@ func (s *Shop) call(ctx context.Context, method, path string, in, out any) error
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(s.API, "/")+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, s.base()+path, body)
 	if err != nil {
 		return err
 	}
