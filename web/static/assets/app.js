@@ -19,6 +19,7 @@ import * as rewards from './screens/rewards.js';
 import * as hist from './screens/history.js';
 import * as settings from './screens/settings.js';
 import * as help from './screens/help.js';
+import { icon } from './icons.js';
 
 const routes = [
   ['welcome', auth.welcome, true],
@@ -43,11 +44,11 @@ const routes = [
 ];
 
 const tabs = [
-  ['', 'tab.home', '⌂'],
-  ['scan', 'tab.pay', '⌖'],
-  ['code', 'tab.code', '▦'],
-  ['history', 'tab.history', '≡'],
-  ['settings', 'tab.me', '☺'],
+  ['', 'tab.home', 'home'],
+  ['scan', 'tab.pay', 'scan'],
+  ['code', 'tab.code', 'code'],
+  ['history', 'tab.history', 'history'],
+  ['settings', 'tab.me', 'me'],
 ];
 
 // app is what screens share: the wallet, the notifications, the dev flag.
@@ -111,14 +112,14 @@ async function route() {
 function drawTabs(active) {
   const nav = document.getElementById('tabs');
   nav.hidden = !session.token;
-  fill(nav, ...tabs.map(([r, key, icon]) => h('a', { href: '#/' + r, class: r === active ? 'tab on' : 'tab', 'aria-current': r === active ? 'page' : false },
-    h('span', { class: 'tab-icon', 'aria-hidden': 'true' }, icon), h('span', null, t(key)))));
+  fill(nav, ...tabs.map(([r, key, ic]) => h('a', { href: '#/' + r, class: r === active ? 'tab on' : 'tab', 'aria-current': r === active ? 'page' : false },
+    icon(ic, 'tab-icon'), h('span', null, t(key)))));
 }
 
 function drawHeader() {
   const head = document.getElementById('top');
   const bell = session.token
-    ? h('a', { href: '#/inbox', class: 'bell', id: 'bell', 'aria-label': t('inbox.title') }, '🔔', app.unread ? h('span', { class: 'badge' }, String(app.unread)) : null)
+    ? h('a', { href: '#/inbox', class: 'bell', id: 'bell', 'aria-label': t('inbox.title') }, icon('bell'), app.unread ? h('span', { class: 'badge' }, String(app.unread)) : null)
     : null;
   fill(head,
     h('a', { href: '#/', class: 'brand' }, h('img', { src: '/assets/icon.svg', alt: '', width: 28, height: 28 }), h('span', null, t('brand'))),

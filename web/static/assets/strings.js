@@ -67,7 +67,7 @@ export const zh = {
   'pp.change': '修改支付密码', 'pp.forgot': '忘记支付密码', 'pp.resetText': '用短信验证码和实名身份证号重置支付密码，同时解除锁定。',
   'sandbox.note': '沙箱银行：只移动测试资金。例如 6222026000001234（工商银行）总是成功，尾号 0002 的卡会被拒绝。', 'sandbox.tag': '沙箱',
 
-  'home.balance': '余额（元）', 'home.promo': '红包', 'home.points': '积分', 'home.finishOpening': '完成开通，提升限额',
+  'home.balance': '余额', 'home.promo': '红包', 'home.points': '积分', 'home.finishOpening': '完成开通，提升限额',
   'home.limits': '限额', 'home.recent': '最近交易', 'home.all': '全部',
   'tier.1': '一类钱包', 'tier.2': '二类钱包', 'tier.3': '三类钱包', 'tier.4': '四类钱包',
   'limit.single': '单笔支付', 'limit.today': '今日剩余', 'limit.year': '本年剩余', 'limit.cap': '余额上限', 'limit.none': '不限',

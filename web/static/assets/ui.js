@@ -4,13 +4,18 @@
 import { h, fill } from './dom.js';
 import { t } from './i18n.js';
 import { ApiError, sendCode, valid } from './api.js';
+import { icon } from './icons.js';
 
-// toast shows a short message at the bottom for a few seconds.
+// toast shows a short message for a few seconds: at the bottom, where it never
+// takes a click meant for the page; a live notification at the top, where a tap
+// opens it.
 export function toast(text, kind = 'info') {
-  const box = document.getElementById('toasts');
+  const life = kind === 'live' ? 10000 : 4000;
+  const box = document.getElementById(kind === 'live' ? 'live-toasts' : 'toasts');
+  while (box.children.length >= 2) box.firstChild.remove();
   const el = h('div', { class: 'toast ' + kind, role: 'status' }, text);
   box.appendChild(el);
-  setTimeout(() => el.remove(), 5000);
+  setTimeout(() => el.remove(), life);
   return el;
 }
 
@@ -48,6 +53,8 @@ export function confirmDialog(text, okLabel, danger = false) {
   });
 }
 
+let keypads = 0; // numbers each keypad, so that tests and screen readers tell them apart
+
 // keypad asks for the 6-digit payment password on an on-screen keypad (a physical
 // keyboard works too). It resolves the digits, or null when cancelled.
 export function keypad({ title = t('keypad.title'), detail = '' } = {}) {
@@ -83,6 +90,7 @@ export function keypad({ title = t('keypad.title'), detail = '' } = {}) {
       h('div', { class: 'keypad' }, keys),
     ], { label: title, onClose: () => { document.removeEventListener('keydown', onKey); resolve(result); } });
     d.el.classList.add('keypad-sheet');
+    d.el.dataset.n = String(++keypads);
     draw();
   });
 }
@@ -189,10 +197,21 @@ export function input(attrs) {
 export function page(title, body, { back } = {}) {
   return [
     h('div', { class: 'titlebar' },
-      back ? h('a', { href: back, class: 'back', 'aria-label': t('back') }, '‹') : null,
+      back ? h('a', { href: back, class: 'back', 'aria-label': t('back') }, icon('back')) : null,
       h('h1', null, title)),
-    ...[].concat(body),
+    ...[].concat(body).filter(Boolean),
   ];
+}
+
+// redraw runs a screen's render again in place; a failure shows on the screen.
+export function redraw(ctx, render) {
+  ctx.view.replaceChildren();
+  render(ctx).catch((e) => {
+    if (e?.name === 'AbortError') return;
+    const box = errorBox();
+    box.show(e);
+    ctx.view.append(box);
+  });
 }
 
 // sleep waits ms milliseconds.

@@ -1,13 +1,14 @@
 // Home: the balance, red-packet money, tier and what is left of its limits, points,
 // the shortcuts and the latest transactions.
 
-import { h } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
 import { cny } from '../money.js';
 import { tierName } from '../labels.js';
 import { paySet } from './open.js';
 import { txRow } from './history.js';
+import { icon } from '../icons.js';
 
 export async function render(ctx) {
   await draw(ctx);
@@ -23,11 +24,11 @@ async function draw({ view }) {
   const l = wallet.limits;
   const left = (limit, used) => (limit === null ? t('limit.none') : cny(Math.max(0, limit - used)));
   const shortcuts = [
-    ['scan', '⌖', 'tab.pay'], ['code', '▦', 'tab.code'], ['transfer', '⇄', 'transfer.title'], ['topup', '＋', 'topup.title'],
-    ['withdraw', '↧', 'withdraw.title'], ['cards', '▭', 'cards.title'], ['rewards', '🎁', 'rewards.title'], ['help', '?', 'help.title'],
+    ['scan', 'scan', 'tab.pay'], ['code', 'code', 'tab.code'], ['transfer', 'transfer', 'transfer.title'], ['topup', 'topup', 'topup.title'],
+    ['withdraw', 'withdraw', 'withdraw.title'], ['cards', 'card', 'cards.title'], ['rewards', 'gift', 'rewards.title'], ['help', 'help', 'help.title'],
   ];
   const needsOpening = wallet.tier > 2 || !paySet.get(wallet.id);
-  view.replaceChildren(
+  fill(view,
     wallet.status !== 'active' ? h('div', { class: 'frozen', role: 'alert', id: 'frozen-banner' },
       h('strong', null, t('wallet.' + wallet.status)), ' ', t('wallet.frozenText'), ' ', h('a', { href: '#/settings' }, t('settings.unfreeze'))) : null,
     h('section', { class: 'balance-card', id: 'balance-card' },
@@ -36,11 +37,11 @@ async function draw({ view }) {
         h('span', { class: 'tier', id: 'tier' }, tierName(wallet.tier))),
       h('p', { class: 'balance', id: 'balance' }, cny(wallet.balance)),
       h('div', { class: 'row spread small' },
-        h('span', null, '🧧 ', t('home.promo'), ' ', h('strong', { id: 'promo-balance' }, cny(wallet.promo_balance))),
+        h('span', { class: 'with-icon' }, icon('redpacket'), t('home.promo'), ' ', h('strong', { id: 'promo-balance' }, cny(wallet.promo_balance))),
         points ? h('a', { href: '#/rewards', class: 'points-link' }, t('home.points'), ' ', h('strong', { id: 'points-balance' }, String(points.balance))) : null)),
     needsOpening ? h('a', { class: 'open-banner', href: '#/open', id: 'open-banner' }, t('home.finishOpening'), ' ›') : null,
-    h('nav', { class: 'shortcuts' }, shortcuts.map(([r, icon, key]) => h('a', { href: '#/' + r, class: 'shortcut', id: 'go-' + r },
-      h('span', { class: 'shortcut-icon', 'aria-hidden': 'true' }, icon), h('span', null, t(key))))),
+    h('nav', { class: 'shortcuts' }, shortcuts.map(([r, ic, key]) => h('a', { href: '#/' + r, class: 'shortcut', id: 'go-' + r },
+      h('span', { class: 'shortcut-icon' }, icon(ic)), h('span', null, t(key))))),
     h('section', { class: 'panel', id: 'limits' },
       h('h2', null, t('home.limits')),
       h('dl', { class: 'limits' },

@@ -7,6 +7,7 @@ import { t } from '../i18n.js';
 import { api, Idem, valid, session } from '../api.js';
 import { cny, parseYuan } from '../money.js';
 import { page, field, input, errorBox, codeButton, check, busy, keypad, sleep, toast } from '../ui.js';
+import { icon } from '../icons.js';
 
 function amountInput() {
   return input({ type: 'text', inputmode: 'decimal', name: 'amount', placeholder: '0.00', maxlength: 15 });
@@ -73,7 +74,7 @@ export async function transfer({ view }) {
 // result shows a finished (or still pending) transaction.
 function result(tx, title) {
   const box = h('section', { class: 'done', id: 'move-done', dataset: { status: tx.status } },
-    h('h2', { id: 'move-result' }, tx.status === 'succeeded' ? '✅ ' + title : tx.status === 'failed' ? t('status.failed') : t('status.pending')),
+    h('h2', { id: 'move-result' }, tx.status === 'succeeded' ? [icon('ok', 'big ok'), title] : tx.status === 'failed' ? t('status.failed') : t('status.pending')),
     h('p', { class: 'amount' }, cny(tx.amount)),
     tx.failure ? h('div', { class: tx.status === 'failed' ? 'error' : 'panel' },
       h('p', { class: 'error-main' }, tx.failure.explanation), h('p', { class: 'error-hint' }, tx.failure.next_step)) : null,

@@ -6,7 +6,8 @@ import { t, lang } from '../i18n.js';
 import { api, session, valid } from '../api.js';
 import { cny } from '../money.js';
 import { couponText } from '../labels.js';
-import { page, field, input, errorBox, codeButton, check, busy, keypad, toast } from '../ui.js';
+import { page, field, input, errorBox, codeButton, check, busy, keypad, toast, redraw } from '../ui.js';
+import { icon } from '../icons.js';
 
 let realName = ''; // the name typed in step 1, to fill in the card holder
 
@@ -32,7 +33,7 @@ export async function render(ctx) {
   const names = ['open.s1', 'open.s2', 'open.s3', 'open.s4'];
   const progress = h('ol', { class: 'steps' }, names.map((n, i) => h('li', { class: i + 1 < step ? 'done' : i + 1 === step ? 'on' : '' }, t(n))));
   const gifts = giftBox(wallet, coupons.items);
-  const rerender = () => { view.replaceChildren(); render(ctx); };
+  const rerender = () => redraw(ctx, render);
   const body = [progress];
   if (step === 5) body.push(doneStep(wallet, gifts));
   else {
@@ -46,7 +47,7 @@ export async function render(ctx) {
 function giftBox(wallet, coupons) {
   if (!wallet.promo_balance && coupons.length === 0) return null;
   return h('section', { class: 'gifts', id: 'gifts' },
-    h('h2', null, '🧧 ', t('gifts.title')),
+    h('h2', { class: 'with-icon' }, icon('redpacket'), t('gifts.title')),
     wallet.promo_balance ? h('p', { class: 'gift' }, t('gifts.redPacket'), ' ', h('strong', { id: 'gift-promo' }, cny(wallet.promo_balance))) : null,
     coupons.length ? h('ul', { class: 'gift-coupons' }, coupons.map((c) => h('li', null, h('strong', null, couponText(c)), ' ',
       h('span', { class: 'muted small' }, t('coupon.until', { date: when(c.valid_until, lang()) }))))) : null);
@@ -216,7 +217,7 @@ function payPasswordStep(ctx, wallet, rerender) {
 
 function doneStep(wallet, gifts) {
   return h('section', { class: 'done', id: 'open-done' },
-    h('h2', null, '🎉 ', t('open.done')),
+    icon('ok', 'big ok'), h('h2', null, t('open.done')),
     h('p', null, t('open.doneText', { tier: wallet.tier })),
     gifts,
     h('a', { class: 'btn primary block', href: '#/' }, t('open.home')));

@@ -8,6 +8,7 @@ import { api, Idem, findOrderId, session } from '../api.js';
 import { cny } from '../money.js';
 import { couponText, orderStatusName } from '../labels.js';
 import { page, field, input, errorBox, codeButton, busy, keypad, sleep, toast } from '../ui.js';
+import { icon } from '../icons.js';
 
 export function scan({ view, app }) {
   const errors = errorBox();
@@ -23,7 +24,7 @@ export function scan({ view, app }) {
   const body = [form];
   if ('BarcodeDetector' in window && navigator.mediaDevices?.getUserMedia) {
     const video = h('video', { class: 'camera', playsinline: true, muted: true, hidden: true });
-    const camBtn = h('button', { class: 'btn ghost block', type: 'button', id: 'camera' }, '📷 ', t('scan.camera'));
+    const camBtn = h('button', { class: 'btn ghost block', type: 'button', id: 'camera' }, icon('camera'), t('scan.camera'));
     let stream = null, timer = null;
     const stop = () => { clearInterval(timer); stream?.getTracks().forEach((tr) => tr.stop()); stream = null; video.hidden = true; };
     app.onLeave(stop);
@@ -145,7 +146,7 @@ async function paid({ view, app }, o, r) {
   }
   const ok = order.status === 'SUCCESS' || order.status === 'REFUND';
   box.dataset.status = ok ? 'succeeded' : tx.status;
-  box.querySelector('#pay-result').textContent = ok ? '✅ ' + t('pay.success') : tx.status === 'failed' ? t('pay.failed') : t('pay.pending');
+  box.querySelector('#pay-result').replaceChildren(...(ok ? [icon('ok', 'big ok'), t('pay.success')] : [tx.status === 'failed' ? t('pay.failed') : t('pay.pending')]));
   if (tx.failure && !ok) {
     status.replaceChildren(h('span', null, tx.failure.explanation), h('br'), h('span', { class: 'muted' }, tx.failure.next_step));
   }

@@ -9,6 +9,7 @@ import { api, Idem } from '../api.js';
 import { cny } from '../money.js';
 import { qrSVG, code128SVG } from '../codes.js';
 import { errorBox, keypad, busy, page, toast } from '../ui.js';
+import { icon } from '../icons.js';
 
 export async function render({ view, app }) {
   const errors = errorBox();
@@ -60,7 +61,7 @@ export async function render({ view, app }) {
   app.onNotification((n) => {
     if (n.kind === 'payment.pending') showWaiting(waiting, n);
     else if (n.kind === 'payment.succeeded') {
-      fill(waiting, h('div', { class: 'done', id: 'till-paid' }, h('h2', null, '✅ ', t('code.paid', { amount: cny(n.amount), who: n.counterparty }))));
+      fill(waiting, h('div', { class: 'done', id: 'till-paid' }, h('h2', null, icon('ok', 'big ok'), t('code.paid', { amount: cny(n.amount), who: n.counterparty }))));
       load();
     } else if (n.kind === 'payment.failed') {
       fill(waiting, h('div', { class: 'error' }, n.title));
@@ -97,7 +98,7 @@ function showWaiting(box, n) {
     });
   });
   fill(box, h('section', { class: 'panel waiting' },
-    h('h2', null, '⏳ ', t('code.waiting')),
+    h('h2', null, icon('clock', 'big'), t('code.waiting')),
     h('p', { class: 'amount' }, cny(n.amount)),
     h('p', null, n.counterparty),
     orderId ? null : h('p', { class: 'muted small' }, t('code.noOrderId')),

@@ -6,19 +6,19 @@ import { t, lang } from '../i18n.js';
 import { api, Idem } from '../api.js';
 import { cny } from '../money.js';
 import { couponText } from '../labels.js';
-import { page, field, input, errorBox, busy, toast } from '../ui.js';
+import { page, field, input, errorBox, busy, toast, redraw } from '../ui.js';
 
 export async function render(ctx) {
   const { view } = ctx;
   const [coupons, points] = await Promise.all([api('GET', '/v1/coupons'), api('GET', '/v1/points')]);
-  const redraw = () => { view.replaceChildren(); render(ctx); };
+  const again = () => redraw(ctx, render);
   const couponList = coupons.items.length
     ? h('ul', { class: 'coupons', id: 'coupons' }, coupons.items.map((c) => h('li', { class: 'coupon' },
       h('strong', null, couponText(c)),
       h('span', { class: 'muted small' }, t('coupon.until', { date: when(c.valid_until, lang()) })),
       c.merchant_id ? h('span', { class: 'muted small' }, t('coupon.merchant')) : null)))
     : h('p', { class: 'muted' }, t('coupons.none'));
-  const offers = points.offers.map((o) => offer(o, points.balance, redraw));
+  const offers = points.offers.map((o) => offer(o, points.balance, again));
   view.append(...page(t('rewards.title'), [
     h('section', { class: 'panel' }, h('h2', null, t('coupons.title')), couponList),
     h('section', { class: 'panel', id: 'points' },
@@ -35,7 +35,7 @@ export async function render(ctx) {
   ], { back: '#/' }));
 }
 
-function offer(o, balance, redraw) {
+function offer(o, balance, done) {
   const errors = errorBox();
   const idem = new Idem();
   if (o.kind === 'cash') {
@@ -55,7 +55,7 @@ function offer(o, balance, redraw) {
           const r = await api('POST', '/v1/points/redeem', { body, idem: idem.for(body) });
           idem.done();
           toast(t('points.gotCash', { amount: cny(r.cash) }), 'ok');
-          redraw();
+          done();
         } catch (err) { errors.show(err); }
       });
     });
@@ -70,7 +70,7 @@ function offer(o, balance, redraw) {
         await api('POST', '/v1/points/redeem', { body, idem: idem.for(body) });
         idem.done();
         toast(t('points.gotCoupon'), 'ok');
-        redraw();
+        done();
       } catch (err) { errors.show(err); }
     });
   });

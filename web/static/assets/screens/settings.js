@@ -7,13 +7,13 @@ import { t, lang, setLang } from '../i18n.js';
 import { api, session, valid } from '../api.js';
 import { parseYuan, plainYuan } from '../money.js';
 import { tierName } from '../labels.js';
-import { page, field, input, errorBox, codeButton, check, busy, keypad, confirmDialog, toast } from '../ui.js';
+import { page, field, input, errorBox, codeButton, check, busy, keypad, confirmDialog, toast, redraw } from '../ui.js';
 import { payPasswordForm, paySet } from './open.js';
 
 export async function render(ctx) {
   const { view } = ctx;
   const [wallet, st] = await Promise.all([api('GET', '/v1/wallet'), api('GET', '/v1/wallet/settings')]);
-  const redraw = () => { view.replaceChildren(); render(ctx); };
+  const again = () => redraw(ctx, render);
   view.append(...page(t('settings.title'), [
     h('section', { class: 'panel', id: 'account' },
       h('p', null, t('settings.phone'), ' ', h('strong', null, maskPhone(session.phone))),
@@ -23,9 +23,9 @@ export async function render(ctx) {
         h('a', { href: '#/inbox' }, t('inbox.title')), h('a', { href: '#/help' }, t('help.title')),
         wallet.tier > 2 ? h('a', { href: '#/open' }, t('home.finishOpening')) : null)),
     settingsForm(st),
-    h('details', { class: 'panel', id: 'paypw' }, h('summary', null, paySet.get(wallet.id) ? t('pp.change') : t('pp.set')), payPasswordForm(wallet, redraw)),
-    h('details', { class: 'panel', id: 'paypw-reset' }, h('summary', null, t('pp.forgot')), resetForm(wallet, redraw)),
-    wallet.status === 'active' ? freezePanel(redraw) : unfreezePanel(redraw),
+    h('details', { class: 'panel', id: 'paypw' }, h('summary', null, paySet.get(wallet.id) ? t('pp.change') : t('pp.set')), payPasswordForm(wallet, again)),
+    h('details', { class: 'panel', id: 'paypw-reset' }, h('summary', null, t('pp.forgot')), resetForm(wallet, again)),
+    wallet.status === 'active' ? freezePanel(again) : unfreezePanel(again),
     h('section', { class: 'panel' },
       h('h2', null, t('settings.language')),
       h('div', { class: 'row' },
