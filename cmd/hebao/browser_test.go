@@ -223,6 +223,13 @@ func (b *browser) waitText(sel, want string) {
 	b.checkJS()
 }
 
+// dismiss takes the messages off the screen, as a person swipes away a
+// notification that covers the button they want.
+func (b *browser) dismiss() {
+	b.t.Helper()
+	b.run("dismiss the messages", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('.toast').forEach((e) => e.remove())`))
+}
+
 func (b *browser) waitFor(sel string) {
 	b.t.Helper()
 	b.run("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
@@ -263,16 +270,24 @@ func (b *browser) keypad(pin string) {
 }
 
 // screenshot saves the screen to docs/screenshots/name.png when
-// HEBAO_SCREENSHOTS=1. The short messages at the bottom are cleared first, and the
-// live notifications at the top too unless keepLive.
-func (b *browser) screenshot(name string, keepLive bool) {
+// HEBAO_SCREENSHOTS=1, without the passing messages on it.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	b.capture(name, `#toasts .toast, #live-toasts .toast`)
+}
+
+// screenshotLive is screenshot with the live notifications left on the screen.
+func (b *browser) screenshotLive(name string) {
+	b.t.Helper()
+	b.capture(name, `#toasts .toast`)
+}
+
+// capture saves the screen, after removing what clear selects, when
+// HEBAO_SCREENSHOTS=1.
+func (b *browser) capture(name, clear string) {
 	b.t.Helper()
 	if os.Getenv("HEBAO_SCREENSHOTS") != "1" {
 		return
-	}
-	clear := `#toasts .toast`
-	if !keepLive {
-		clear += `, #live-toasts .toast`
 	}
 	b.run("settle", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelectorAll(%q).forEach((e) => e.remove())`, clear)),
 		chromedp.Sleep(300*time.Millisecond))
@@ -385,6 +400,62 @@ func merchantOrder(t *testing.T, srv *server, apiKey string, amount int64, subje
 	return o.ID, o.QRPayload
 }
 
+// openWallet opens a wallet through the API, as another device would: real name
+// 张三, the sandbox card, the payment password, and a top-up of fen. It returns the
+// session token.
+func openWallet(t *testing.T, srv *server, phone, password, payPassword string, fen int64) string {
+	t.Helper()
+	if st := apiJSON(t, srv, "POST", "/v1/otp", "", "", map[string]string{"phone": phone, "purpose": "register"}, nil); st != 202 {
+		t.Fatalf("register code: %d", st)
+	}
+	var reg struct{ Token string }
+	if st := apiJSON(t, srv, "POST", "/v1/customers", "", "", map[string]string{"phone": phone, "otp": devCode(t, srv, phone), "password": password, "device_id": "other-phone"}, &reg); st != 201 {
+		t.Fatalf("register: %d", st)
+	}
+	tok := reg.Token
+	if st := apiJSON(t, srv, "POST", "/v1/wallet/real-name", tok, "", map[string]string{"name": "张三", "id_number": "11010519491231002X"}, nil); st != 200 {
+		t.Fatalf("real name: %d", st)
+	}
+	apiJSON(t, srv, "POST", "/v1/otp", "", "", map[string]string{"phone": phone, "purpose": "bind_card"}, nil)
+	var card struct{ ID string }
+	if st := apiJSON(t, srv, "POST", "/v1/cards", tok, "", map[string]string{"card_number": "6222026000001234", "holder_name": "张三", "otp": devCode(t, srv, phone)}, &card); st != 201 {
+		t.Fatalf("bind card: %d", st)
+	}
+	apiJSON(t, srv, "POST", "/v1/otp", "", "", map[string]string{"phone": phone, "purpose": "set_payment_password"}, nil)
+	if st := apiJSON(t, srv, "PUT", "/v1/wallet/payment-password", tok, "", map[string]string{"password": payPassword, "otp": devCode(t, srv, phone)}, nil); st != 204 {
+		t.Fatalf("payment password: %d", st)
+	}
+	var top struct{ ID, Status string }
+	if st := apiJSON(t, srv, "POST", "/v1/topups", tok, "open-topup", map[string]any{"card_id": card.ID, "amount": fen}, &top); st != 202 {
+		t.Fatalf("top-up: %d", st)
+	}
+	for i := 0; top.Status == "pending" && i < 100; i++ {
+		time.Sleep(100 * time.Millisecond)
+		apiJSON(t, srv, "GET", "/v1/topups/"+top.ID, tok, "", nil, &top)
+	}
+	if top.Status != "succeeded" {
+		t.Fatalf("top-up %s", top.Status)
+	}
+	return tok
+}
+
+// signIn signs in on this browser: a device the customer has not used, so the app
+// asks for the login code, read from the dev banner.
+func (b *browser) signIn(phone, password string) {
+	b.t.Helper()
+	b.run("open sign-in", chromedp.Navigate(b.srv.url+"/#/signin"), chromedp.WaitVisible(chromedp.CSS("#signin-form")))
+	b.fill("#signin-form input[name=phone]", phone)
+	b.fill("#signin-form input[name=password]", password)
+	b.click("#signin-form button[type=submit]")
+	b.waitFor("#signin-form input[name=otp]")
+	if got := b.text("#signin-form .error"); !strings.Contains(got, "code") {
+		b.t.Errorf("the step-up answer shows %q", got)
+	}
+	b.fill("#signin-form input[name=otp]", b.bannerCode("login"))
+	b.click("#signin-form button[type=submit]")
+	b.waitFor("#balance-card")
+}
+
 // newPhone returns a mobile number no other test uses.
 func newPhone() string {
 	return fmt.Sprintf("139%08d", time.Now().UnixNano()%100_000_000)
@@ -403,7 +474,7 @@ func TestBrowserNewCustomerPays(t *testing.T) {
 	const payPassword = "528471"
 
 	b.run("open the app", chromedp.Navigate(srv.url+"/"), chromedp.WaitVisible(chromedp.CSS("#go-signup")))
-	b.screenshot("wallet-welcome", false)
+	b.screenshot("wallet-welcome")
 	b.click("#go-signup")
 
 	// Sign up: phone, the register code from the dev banner, a login password.
@@ -426,7 +497,7 @@ func TestBrowserNewCustomerPays(t *testing.T) {
 	if got := b.text("#gifts"); !strings.Contains(got, "满 ¥30.00 减 ¥5.00") || !strings.Contains(got, "10% 折扣") {
 		t.Errorf("the gifts do not show both coupons: %q", got)
 	}
-	b.screenshot("wallet-open-gifts", false)
+	b.screenshot("wallet-open-gifts")
 	b.fill("#realname-form input[name=name]", "张三")
 	b.fill("#realname-form input[name=id_number]", "110105194912310021")
 	b.click("#realname-form button[type=submit]")
@@ -499,7 +570,7 @@ func TestBrowserNewCustomerPays(t *testing.T) {
 	if got := b.text("#pay-due"); got != "¥118.00" {
 		t.Errorf("due with the coupon %q, want ¥118.00", got)
 	}
-	b.screenshot("wallet-pay", false)
+	b.screenshot("wallet-pay")
 	b.click("#pay-submit")
 	b.keypad(payPassword)
 	b.waitFor(`#pay-done[data-status="succeeded"]`)
@@ -510,7 +581,7 @@ func TestBrowserNewCustomerPays(t *testing.T) {
 	if got := b.text("#bell .badge"); got == "" || got == "0" {
 		t.Errorf("unread badge %q after live notifications", got)
 	}
-	b.screenshot("wallet-paid", true)
+	b.screenshotLive("wallet-paid")
 
 	// The history shows the payment, and the balance what is left: the red packet
 	// went first, then ¥109.12 of the ¥500.
@@ -520,7 +591,7 @@ func TestBrowserNewCustomerPays(t *testing.T) {
 	if got := b.text(sel); !strings.Contains(got, "Hebao Demo Shop") || !strings.Contains(got, "¥") {
 		t.Errorf("history payment line %q", got)
 	}
-	b.screenshot("wallet-history", false)
+	b.screenshot("wallet-history")
 	b.click(`#tabs a[href="#/"]`)
 	b.waitFor("#balance-card")
 	if got := b.text("#balance"); got != "¥390.88" {
@@ -529,7 +600,7 @@ func TestBrowserNewCustomerPays(t *testing.T) {
 	if got := b.text("#promo-balance"); got != "¥0.00" {
 		t.Errorf("red packet after paying %q", got)
 	}
-	b.screenshot("wallet-home", false)
+	b.screenshot("wallet-home")
 
 	// The payment code: 18 digits starting 81, with its barcode and QR code.
 	b.click(`#tabs a[href="#/code"]`)
@@ -539,13 +610,13 @@ func TestBrowserNewCustomerPays(t *testing.T) {
 		t.Errorf("payment code %q", payCode)
 	}
 	b.waitFor(".paycode svg.barcode")
-	b.screenshot("wallet-paycode", false)
+	b.screenshot("wallet-paycode")
 
 	// A desktop-sized window shows the same app in a centred column.
 	b.run("desktop", chromedp.EmulateViewport(1280, 800))
 	b.visit("")
 	b.waitFor("#balance-card")
-	b.screenshot("wallet-desktop", false)
+	b.screenshot("wallet-desktop")
 }
 
 // TestBrowserFrozenWalletCannotPay: a customer whose wallet was opened elsewhere
@@ -558,52 +629,9 @@ func TestBrowserFrozenWalletCannotPay(t *testing.T) {
 	phone := newPhone()
 	const password, payPassword = "my secret 8", "528471"
 
-	// The wallet, opened on another device through the API.
-	if st := apiJSON(t, srv, "POST", "/v1/otp", "", "", map[string]string{"phone": phone, "purpose": "register"}, nil); st != 202 {
-		t.Fatalf("register code: %d", st)
-	}
-	var reg struct{ Token string }
-	if st := apiJSON(t, srv, "POST", "/v1/customers", "", "", map[string]string{"phone": phone, "otp": devCode(t, srv, phone), "password": password, "device_id": "other-phone"}, &reg); st != 201 {
-		t.Fatalf("register: %d", st)
-	}
-	tok := reg.Token
-	if st := apiJSON(t, srv, "POST", "/v1/wallet/real-name", tok, "", map[string]string{"name": "张三", "id_number": "11010519491231002X"}, nil); st != 200 {
-		t.Fatalf("real name: %d", st)
-	}
-	apiJSON(t, srv, "POST", "/v1/otp", "", "", map[string]string{"phone": phone, "purpose": "bind_card"}, nil)
-	var card struct{ ID string }
-	if st := apiJSON(t, srv, "POST", "/v1/cards", tok, "", map[string]string{"card_number": "6222026000001234", "holder_name": "张三", "otp": devCode(t, srv, phone)}, &card); st != 201 {
-		t.Fatalf("bind card: %d", st)
-	}
-	apiJSON(t, srv, "POST", "/v1/otp", "", "", map[string]string{"phone": phone, "purpose": "set_payment_password"}, nil)
-	if st := apiJSON(t, srv, "PUT", "/v1/wallet/payment-password", tok, "", map[string]string{"password": payPassword, "otp": devCode(t, srv, phone)}, nil); st != 204 {
-		t.Fatalf("payment password: %d", st)
-	}
-	var top struct{ ID, Status string }
-	if st := apiJSON(t, srv, "POST", "/v1/topups", tok, "frozen-topup", map[string]any{"card_id": card.ID, "amount": 10000}, &top); st != 202 {
-		t.Fatalf("top-up: %d", st)
-	}
-	for i := 0; top.Status == "pending" && i < 100; i++ {
-		time.Sleep(100 * time.Millisecond)
-		apiJSON(t, srv, "GET", "/v1/topups/"+top.ID, tok, "", nil, &top)
-	}
-	if top.Status != "succeeded" {
-		t.Fatalf("top-up %s", top.Status)
-	}
-
-	// Signing in on this browser, a new device, needs a login code.
+	tok := openWallet(t, srv, phone, password, payPassword, 10000)
 	b := newBrowser(t, srv)
-	b.run("open sign-in", chromedp.Navigate(srv.url+"/#/signin"), chromedp.WaitVisible(chromedp.CSS("#signin-form")))
-	b.fill("#signin-form input[name=phone]", phone)
-	b.fill("#signin-form input[name=password]", password)
-	b.click("#signin-form button[type=submit]")
-	b.waitFor("#signin-form input[name=otp]")
-	if got := b.text("#signin-form .error"); !strings.Contains(got, "code") {
-		t.Errorf("the step-up answer shows %q", got)
-	}
-	b.fill("#signin-form input[name=otp]", b.bannerCode("login"))
-	b.click("#signin-form button[type=submit]")
-	b.waitFor("#balance-card")
+	b.signIn(phone, password)
 	if got := b.text("#balance"); got != "¥100.00" {
 		t.Errorf("balance %q", got)
 	}
@@ -628,7 +656,7 @@ func TestBrowserFrozenWalletCannotPay(t *testing.T) {
 	if !strings.Contains(got, "frozen") || !strings.Contains(got, "钱包已冻结") {
 		t.Errorf("the refusal says %q, want the API's detail and the frozen explanation", got)
 	}
-	b.screenshot("wallet-frozen-refused", false)
+	b.screenshot("wallet-frozen-refused")
 	var bal struct{ Balance int64 }
 	apiJSON(t, srv, "GET", "/v1/wallet", tok, "", nil, &bal)
 	if bal.Balance != 10000 {
@@ -636,6 +664,7 @@ func TestBrowserFrozenWalletCannotPay(t *testing.T) {
 	}
 
 	// English, kept across a reload.
+	b.dismiss()
 	b.click("#lang")
 	b.waitText("#pay-submit", "Pay now")
 	b.run("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#pay-form")))
@@ -662,4 +691,99 @@ func TestBrowserMoneyModule(t *testing.T) {
 	if out != want {
 		t.Errorf("money.js:\n got %s\nwant %s", out, want)
 	}
+}
+
+// TestBrowserEveryScreen walks a customer through the rest of the app, in Chinese
+// and then in English, with no JavaScript error anywhere: send money to another
+// wallet, withdraw to the card, the cards, coupons and points, the history and one
+// transaction, the inbox, the settings (saved and read back through the API), help,
+// and the lost-phone page of a signed-out visitor.
+func TestBrowserEveryScreen(t *testing.T) {
+	chromium(t)
+	srv, _ := startDevServer(t)
+	phone, friend := newPhone(), "13700137000"
+	const password, payPassword = "my secret 8", "528471"
+	tok := openWallet(t, srv, phone, password, payPassword, 50000)
+	apiJSON(t, srv, "POST", "/v1/otp", "", "", map[string]string{"phone": friend, "purpose": "register"}, nil)
+	if st := apiJSON(t, srv, "POST", "/v1/customers", "", "", map[string]string{"phone": friend, "otp": devCode(t, srv, friend), "password": password, "device_id": "friend"}, nil); st != 201 {
+		t.Fatalf("register the friend: %d", st)
+	}
+	b := newBrowser(t, srv)
+	b.signIn(phone, password)
+
+	// Send ¥12.34 to a friend's phone number; a mistyped amount is caught first.
+	b.visit("transfer")
+	b.fill("#transfer-form input[name=to]", friend)
+	b.fill("#transfer-form input[name=amount]", "12.345")
+	b.click("#transfer-form button[type=submit]")
+	if got := b.text("#transfer-form .field-error:not([hidden])"); !strings.Contains(got, "两位小数") {
+		t.Errorf("a third decimal: %q", got)
+	}
+	b.fill("#transfer-form input[name=amount]", "12.34")
+	b.fill("#transfer-form input[name=memo]", "午饭")
+	b.click("#transfer-form button[type=submit]")
+	b.keypad(payPassword)
+	b.waitFor(`#move-done[data-status="succeeded"]`)
+	b.waitText("#move-done .amount", "¥12.34")
+
+	// Withdraw ¥10 to the card, followed until the bank answers.
+	b.visit("withdraw")
+	b.fill("#withdraw-form input[name=amount]", "10")
+	b.click("#withdraw-form button[type=submit]")
+	b.keypad(payPassword)
+	b.waitFor(`#move-done[data-status="succeeded"]`)
+
+	// Settings: SMS alerts from ¥100, saved.
+	b.visit("settings")
+	b.fill("#settings-form input[name=sms_threshold]", "100")
+	b.click("#settings-form button[type=submit]")
+	b.waitFor("#toasts .toast")
+	var st struct {
+		SMSThreshold *int64 `json:"sms_threshold"`
+	}
+	for i := 0; i < 50 && (st.SMSThreshold == nil || *st.SMSThreshold != 10000); i++ {
+		apiJSON(t, srv, "GET", "/v1/wallet/settings", tok, "", nil, &st)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st.SMSThreshold == nil || *st.SMSThreshold != 10000 {
+		t.Errorf("sms_threshold after saving ¥100: %v", st.SMSThreshold)
+	}
+
+	for _, lang := range []string{"zh", "en"} {
+		if lang == "en" {
+			b.dismiss()
+			b.click("#lang")
+			b.waitText(`#tabs a[href="#/history"]`, "History")
+		}
+		for _, screen := range []struct{ route, sel string }{
+			{"", "#balance-card"},
+			{"cards", `#cards .bank-card`},
+			{"rewards", "#coupons .coupon"},
+			{"history", `#history .tx[data-kind="transfer_out"]`},
+			{"inbox", `#inbox .note[data-kind="transfer_out.succeeded"]`},
+			{"settings", "#freeze-form"},
+			{"help", "#diagnosis h2"},
+			{"scan", "#scan-form"},
+			{"code", ".paycode svg.qr"},
+			{"open", "#face-form"}, // opened through the API without the face check
+		} {
+			b.visit(screen.route)
+			b.waitFor(screen.sel)
+			switch {
+			case lang == "zh" && (screen.route == "rewards" || screen.route == "settings" || screen.route == "help"):
+				b.screenshot("wallet-" + screen.route)
+			case lang == "en" && screen.route == "":
+				b.screenshot("wallet-home-en")
+			}
+		}
+		b.visit("history")
+		b.click(`#history .tx[data-kind="withdrawal"] a`)
+		b.waitFor(`#tx-detail[data-status="succeeded"]`)
+	}
+
+	// A visitor without a session reports a phone lost from the sign-in page.
+	b.run("sign out", chromedp.Evaluate[chromedp.Void](`localStorage.removeItem('hebao.token')`), chromedp.Reload())
+	b.waitFor("#go-signup")
+	b.visit("lost")
+	b.waitFor("#lost-form")
 }
