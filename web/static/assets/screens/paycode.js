@@ -59,7 +59,12 @@ export async function render({ view, app }) {
   refresh.addEventListener('click', () => load());
 
   app.onNotification((n) => {
-    if (n.kind === 'payment.pending') showWaiting(waiting, n);
+    if (n.kind === 'payment.pending') {
+      // A code works once: the till has used this one.
+      showWaiting(waiting, n);
+      window.scrollTo(0, 0);
+      load();
+    }
     else if (n.kind === 'payment.succeeded') {
       fill(waiting, h('div', { class: 'done', id: 'till-paid' }, h('h2', null, icon('ok', 'big ok'), t('code.paid', { amount: cny(n.amount), who: n.counterparty }))));
       load();
@@ -69,10 +74,11 @@ export async function render({ view, app }) {
   });
 
   view.append(...page(t('code.title'), [
+    waiting,
     h('section', { class: 'paycode' },
       h('p', { class: 'muted center small' }, t('code.hint')),
       bar, digits, qr, countdown),
-    errors, waiting, refresh,
+    errors, refresh,
   ], { back: '#/' }));
   await load();
 }
