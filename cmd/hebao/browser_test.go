@@ -674,7 +674,8 @@ func TestBrowserFrozenWalletCannotPay(t *testing.T) {
 }
 
 // TestBrowserMoneyModule checks the app's own amount parsing and formatting in the
-// browser: whole fen by string handling, the server's ParseYuan rules.
+// browser (whole fen by string handling, the server's ParseYuan rules) and how it
+// keeps idempotency keys.
 func TestBrowserMoneyModule(t *testing.T) {
 	chromium(t) // skip before starting anything
 	srv, _ := startDevServer(t)
@@ -690,6 +691,22 @@ func TestBrowserMoneyModule(t *testing.T) {
 	want = strings.TrimSuffix(want, "]") + `,["¥1,234,567.89","¥0.05","-¥19.99","1000.00"]]`
 	if out != want {
 		t.Errorf("money.js:\n got %s\nwant %s", out, want)
+	}
+
+	// An Idempotency-Key is kept while the same submission is retried (secrets
+	// aside, as the server hashes it), and is new for another one or after success.
+	keys := get(b, "Idem", chromedp.Evaluate[string](`(async () => {
+		const { Idem } = await import('/assets/api.js');
+		const i = new Idem();
+		const a = i.for({ amount: 100, payment_password: '111111' });
+		const retry = i.for({ amount: 100, payment_password: '222222', otp: '123456' });
+		const other = i.for({ amount: 200, payment_password: '222222' });
+		i.done();
+		const again = i.for({ amount: 200, payment_password: '222222' });
+		return [a === retry, retry !== other, other !== again, /^[0-9a-f-]{36}$/.test(a)].join(',');
+	})()`, chromedp.EvalAwaitPromise))
+	if keys != "true,true,true,true" {
+		t.Errorf("Idem: %s", keys)
 	}
 }
 

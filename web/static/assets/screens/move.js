@@ -131,22 +131,31 @@ export async function withdraw({ view }) {
   const card = cardSelect(cards.cards);
   const amount = amountInput();
   const fAmount = field(t('f.amount'), amount, t('withdraw.available', { amount: cny(wallet.balance) }));
+  const code = input({ type: 'text', inputmode: 'numeric', name: 'otp', maxlength: 6 });
+  const fCode = field(t('f.stepUpCode'), h('div', { class: 'inline' }, code, codeButton(() => session.phone, 'step_up', errors)), t('pay.stepUp'));
+  fCode.hidden = true;
   const submit = h('button', { class: 'btn primary block', type: 'submit' }, t('withdraw.submit'));
-  const form = h('form', { class: 'form', id: 'withdraw-form', novalidate: true }, field(t('f.card'), card), fAmount, h('p', { class: 'muted small' }, t('withdraw.promo')), errors, submit);
+  const form = h('form', { class: 'form', id: 'withdraw-form', novalidate: true }, field(t('f.card'), card), fAmount,
+    h('p', { class: 'muted small' }, t('withdraw.promo')), fCode, errors, submit);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     errors.clear();
     if (!check(amountRule(fAmount, amount))) return;
+    if (!fCode.hidden && !check([fCode, valid.code(code.value), 'v.code'])) return;
     const fen = parseYuan(amount.value).fen;
     const pw = await keypad({ detail: t('withdraw.keypad', { amount: cny(fen) }) });
     if (!pw) return;
     const body = { card_id: card.value, amount: fen, payment_password: pw };
+    if (!fCode.hidden) body.otp = code.value;
     busy(submit, async () => {
       try {
         const tx = await api('POST', '/v1/withdrawals', { body, idem: idem.for(body) });
         idem.done();
         await follow(view, t('withdraw.title'), '/v1/withdrawals/', tx, t('withdraw.done'));
-      } catch (err) { errors.show(err); }
+      } catch (err) {
+        if (err.code === 'step_up_required') fCode.hidden = false;
+        errors.show(err);
+      }
     });
   });
   view.append(...page(t('withdraw.title'), form, { back: '#/' }));
