@@ -602,6 +602,16 @@ func TestBrowserNewCustomerPays(t *testing.T) {
 	}
 	b.screenshot("wallet-home")
 
+	// The payment earned 109 points, one for each whole yuan of the ¥109.12 paid
+	// from the balance (red-packet money earns none): 100 of them buy ¥1.00 from
+	// the demo campaign.
+	b.visit("rewards")
+	b.waitText("#points-total", "109")
+	b.click("form.offer button[type=submit]")
+	b.waitText("#points-total", "9")
+	b.visit("")
+	b.waitText("#balance", "¥391.88")
+
 	// The payment code: 18 digits starting 81, with its barcode and QR code.
 	b.click(`#tabs a[href="#/code"]`)
 	b.waitFor(".paycode svg.qr")
