@@ -91,6 +91,10 @@ async function route() {
   }
   const path = location.hash.replace(/^#\/?/, '').split('?')[0];
   const m = match(path) || match('');
+  if (session.token && ['welcome', 'signup', 'signin'].includes(m.pattern)) {
+    location.replace('#/');
+    return;
+  }
   if (!m.open && !session.token) {
     if (path) sessionStorage.setItem('hebao.next', path);
     location.replace('#/welcome');

@@ -22,20 +22,23 @@ export function toast(text, kind = 'info') {
 // dialog opens a modal sheet holding children; it returns {el, close}. onClose runs
 // once when it closes, whichever way.
 export function dialog(children, { onClose, label } = {}) {
-  const sheet = h('div', { class: 'sheet', role: 'dialog', 'aria-modal': 'true', 'aria-label': label || '' }, children);
+  const sheet = h('div', { class: 'sheet', role: 'dialog', 'aria-modal': 'true', 'aria-label': label || '', tabindex: '-1' }, children);
   const back = h('div', { class: 'backdrop' }, sheet);
+  const before = document.activeElement;
   let closed = false;
   const close = () => {
     if (closed) return;
     closed = true;
     back.remove();
     document.removeEventListener('keydown', onKey, true);
+    if (before instanceof HTMLElement && before.isConnected) before.focus();
     onClose?.();
   };
   const onKey = (e) => { if (e.key === 'Escape') { e.preventDefault(); close(); } };
   back.addEventListener('click', (e) => { if (e.target === back) close(); });
   document.addEventListener('keydown', onKey, true);
   document.body.appendChild(back);
+  sheet.focus(); // a screen reader starts here; Escape closes it
   return { el: sheet, close };
 }
 
