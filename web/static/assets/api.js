@@ -22,12 +22,24 @@ export const session = {
   end() { localStorage.removeItem(TOKEN); },
 };
 
+// uuid is a random UUID. crypto.randomUUID exists only in secure contexts (https,
+// localhost); a phone trying a development server over the LAN has plain http, so
+// the same is made from getRandomValues there.
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((v) => v.toString(16).padStart(2, '0')).join('');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
 // deviceId is this browser's install id: made once and kept, so the API knows the
 // device again and asks for an SMS code only on a new one.
 export function deviceId() {
   let id = localStorage.getItem(DEVICE);
   if (!id) {
-    id = 'web-' + crypto.randomUUID();
+    id = 'web-' + uuid();
     localStorage.setItem(DEVICE, id);
   }
   return id;
@@ -96,7 +108,7 @@ export class Idem {
     delete rest.otp;
     const sig = JSON.stringify(rest);
     if (sig !== this.sig || !this.key) {
-      this.key = crypto.randomUUID();
+      this.key = uuid();
       this.sig = sig;
     }
     return this.key;
