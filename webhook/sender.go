@@ -54,11 +54,13 @@ func (s *Sender) init() {
 	})
 }
 
+// now is the clock, to the microsecond: the stores keep times to the microsecond, and
+// attempt compares the lease it wrote with the one it reads back.
 func (s *Sender) now() time.Time {
 	if s.Now != nil {
-		return s.Now().UTC()
+		return s.Now().UTC().Truncate(time.Microsecond)
 	}
-	return time.Now().UTC()
+	return time.Now().UTC().Truncate(time.Microsecond)
 }
 
 // Wake makes Run look for due deliveries now: call it after committing one.
