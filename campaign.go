@@ -72,6 +72,9 @@ type CampaignTx interface {
 	CreateCampaign(ctx context.Context, c Campaign) error
 	// CampaignByID returns the campaign; not_found if none.
 	CampaignByID(ctx context.Context, id string) (Campaign, error)
+	// Campaigns returns up to limit campaigns, newest first, with ids below before
+	// (from the newest when before is "").
+	Campaigns(ctx context.Context, before string, limit int) ([]Campaign, error)
 	// ActiveCampaigns returns the campaigns whose window holds at, oldest first.
 	ActiveCampaigns(ctx context.Context, at time.Time) ([]Campaign, error)
 	// CreateGrant stores a grant; conflict if the campaign gave this kind to this
@@ -237,6 +240,48 @@ func (s *CampaignService) Status(ctx context.Context, id string) (CampaignStatus
 		err = Errorf(CodeNotFound, "no such campaign")
 	}
 	return out, err
+}
+
+// List returns up to limit campaigns (1 to MaxPageSize), newest first, after the
+// cursor (the last campaign id of the page before), each as Status shows it; next
+// is "" on the last page.
+// Errors: invalid_request (limit, cursor).
+func (s *CampaignService) List(ctx context.Context, cursor string, limit int) (out []CampaignStatus, next string, err error) {
+	if limit < 1 || limit > MaxPageSize {
+		return nil, "", Errorf(CodeInvalidRequest, "limit must be an integer from 1 to %d", MaxPageSize)
+	}
+	if cursor != "" && !ValidID("cmp", cursor) {
+		return nil, "", Errorf(CodeInvalidRequest, "cursor is not one this server gave out")
+	}
+	err = s.Store.View(ctx, func(tx Tx) error {
+		cs, err := tx.Campaigns(ctx, cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		out, next = nil, ""
+		if len(cs) > limit {
+			cs, next = cs[:limit], cs[limit-1].ID
+		}
+		ids := make([]AccountID, len(cs))
+		for i, c := range cs {
+			ids[i] = c.Account
+		}
+		as, err := tx.Accounts(ctx, ids...)
+		if err != nil {
+			return err
+		}
+		now := nowIn(s.Now, tx)
+		for _, c := range cs {
+			n, _, err := tx.CampaignGrants(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			rem := as[c.Account].Balance
+			out = append(out, CampaignStatus{Campaign: c, Remaining: rem, Spent: c.Budget - rem, Grants: n, State: campaignState(c, rem, now)})
+		}
+		return nil
+	})
+	return out, next, err
 }
 
 func campaignState(c Campaign, remaining int64, now time.Time) string {

@@ -183,6 +183,9 @@ type MerchantTx interface {
 	MerchantByKey(ctx context.Context, hash [32]byte) (Merchant, error)
 	// MerchantByID returns the merchant with this id; not_found if none.
 	MerchantByID(ctx context.Context, id string) (Merchant, error)
+	// Merchants returns up to limit merchants, newest first, with ids below before
+	// (from the newest when before is "").
+	Merchants(ctx context.Context, before string, limit int) ([]Merchant, error)
 
 	// CreateOrder stores a new order; conflict if the merchant has one with its
 	// out_trade_no already.
@@ -191,6 +194,9 @@ type MerchantTx interface {
 	OrderByOutTradeNo(ctx context.Context, merchantID, outTradeNo string) (Order, error)
 	// OrderByID returns the order with this id; not_found if none.
 	OrderByID(ctx context.Context, id string) (Order, error)
+	// MerchantOrders returns up to q.Limit of q.MerchantID's orders that q selects,
+	// newest first by creation time and then id. Only that merchant's orders come.
+	MerchantOrders(ctx context.Context, q OrderQuery) ([]Order, error)
 	// UpdateOrder stores o over the order with its id if that order's status, amount
 	// refunded and number of refunds are still prev's, and reports whether it did:
 	// two payments, or two refunds, racing for one order (even in two processes) never

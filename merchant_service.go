@@ -114,6 +114,49 @@ func (s *MerchantService) Balance(ctx context.Context, m Merchant) (int64, error
 	return bal, err
 }
 
+// MerchantSummary is a merchant as the staff console lists it: never its API key or
+// webhook secret.
+type MerchantSummary struct {
+	Merchant Merchant
+	Balance  int64 // fen in its settlement account
+}
+
+// List returns up to limit merchants (1 to MaxPageSize), newest first, after the
+// cursor (the last merchant id of the page before), each with its settlement
+// balance; next is "" on the last page.
+// Errors: invalid_request (limit, cursor).
+func (s *MerchantService) List(ctx context.Context, cursor string, limit int) (out []MerchantSummary, next string, err error) {
+	if limit < 1 || limit > MaxPageSize {
+		return nil, "", Errorf(CodeInvalidRequest, "limit must be an integer from 1 to %d", MaxPageSize)
+	}
+	if cursor != "" && !ValidID("mch", cursor) {
+		return nil, "", Errorf(CodeInvalidRequest, "cursor is not one this server gave out")
+	}
+	err = s.Store.View(ctx, func(tx Tx) error {
+		ms, err := tx.Merchants(ctx, cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		out, next = nil, ""
+		if len(ms) > limit {
+			ms, next = ms[:limit], ms[limit-1].ID
+		}
+		ids := make([]AccountID, len(ms))
+		for i, m := range ms {
+			ids[i] = m.Account
+		}
+		as, err := tx.Accounts(ctx, ids...)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			out = append(out, MerchantSummary{Merchant: m, Balance: as[m.Account].Balance})
+		}
+		return nil
+	})
+	return out, next, err
+}
+
 // WebhookService shows merchants the webhooks owed to them and sends one again on
 // request; the webhook package's Sender does the sending.
 type WebhookService struct {

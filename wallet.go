@@ -96,6 +96,8 @@ type WalletView struct {
 	Limits       Limits
 	UsedToday    int64
 	UsedThisYear int64
+	// PaymentPasswordSet says whether the wallet has a payment password yet.
+	PaymentPasswordSet bool
 }
 
 // Get returns the wallet of the customer, read from one snapshot.
@@ -125,13 +127,18 @@ func (s *WalletService) Get(ctx context.Context, customerID string) (WalletView,
 			return err
 		}
 		u = u.at(now)
+		_, perr := tx.PaymentPassword(ctx, w.ID)
+		if perr != nil && ErrorCode(perr) != CodeNotFound {
+			return perr
+		}
 		v = WalletView{
-			Wallet:       w,
-			Balance:      accts[w.Account].Balance,
-			PromoBalance: accts[w.PromoAccount].Balance,
-			Limits:       limits,
-			UsedToday:    u.DayTotal,
-			UsedThisYear: u.YearTotal,
+			PaymentPasswordSet: perr == nil,
+			Wallet:             w,
+			Balance:            accts[w.Account].Balance,
+			PromoBalance:       accts[w.PromoAccount].Balance,
+			Limits:             limits,
+			UsedToday:          u.DayTotal,
+			UsedThisYear:       u.YearTotal,
 		}
 		return nil
 	})

@@ -71,6 +71,8 @@ func TestWalletUsed(t *testing.T) {
 		Limits:       hebao.Limits{BalanceCap: 1_000_000, SinglePayment: 200_000, DailyPayments: 500_000, YearlyPayments: 5_000_000},
 		UsedToday:    450,
 		UsedThisYear: 30_450,
+		// the fixture sets a payment password for r
+		PaymentPasswordSet: true,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("wallet (-want +got):\n%s", diff)

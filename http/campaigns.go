@@ -99,6 +99,35 @@ func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request, _ hebao.Sta
 	return writeJSON(w, http.StatusOK, campaignOut(st))
 }
 
+// listCampaigns is GET /v1/admin/campaigns?limit=&cursor= → {items, next_cursor}:
+// the campaigns newest first, each as GET /v1/admin/campaigns/{id} shows it.
+// Errors: invalid_request (limit, cursor), unavailable.
+func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request, _ hebao.Staff) error {
+	limit, cursor, err := page(r, "cmp")
+	if err != nil {
+		return err
+	}
+	if s.campaigns == nil {
+		return notConfigured("campaigns")
+	}
+	cs, next, err := s.campaigns.List(r.Context(), cursor, limit)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items      []campaignJSON `json:"items"`
+		NextCursor *string        `json:"next_cursor"`
+	}{Items: []campaignJSON{}}
+	for _, c := range cs {
+		out.Items = append(out.Items, campaignOut(c))
+	}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, out)
+}
+
 // couponJSON is a coupon as its holder sees it.
 type couponJSON struct {
 	ID         string    `json:"id"`

@@ -93,7 +93,9 @@ type walletJSON struct {
 	Tier         int    `json:"tier"`
 	Balance      int64  `json:"balance"`
 	PromoBalance int64  `json:"promo_balance"`
-	Limits       struct {
+	// PaymentPasswordSet says whether a payment password has been set.
+	PaymentPasswordSet bool `json:"payment_password_set"`
+	Limits             struct {
 		BalanceCap     *int64 `json:"balance_cap"`
 		SinglePayment  *int64 `json:"single_payment"`
 		DailyPayments  *int64 `json:"daily_payments"`
@@ -115,7 +117,8 @@ func (s *Server) getWallet(w http.ResponseWriter, r *http.Request, sess hebao.Se
 	if err != nil {
 		return err
 	}
-	out := walletJSON{ID: v.Wallet.ID, Status: string(v.Wallet.Status), Tier: v.Wallet.Tier, Balance: v.Balance, PromoBalance: v.PromoBalance}
+	out := walletJSON{ID: v.Wallet.ID, Status: string(v.Wallet.Status), Tier: v.Wallet.Tier, Balance: v.Balance, PromoBalance: v.PromoBalance,
+		PaymentPasswordSet: v.PaymentPasswordSet}
 	out.Limits.BalanceCap = limit(v.Limits.BalanceCap)
 	out.Limits.SinglePayment = limit(v.Limits.SinglePayment)
 	out.Limits.DailyPayments = limit(v.Limits.DailyPayments)

@@ -134,6 +134,76 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request, m hebao.Mercha
 	return writeJSON(w, http.StatusOK, s.orderOut(o))
 }
 
+// listOrders is GET /v1/merchant/orders?limit=&cursor=&status=&date= → {items,
+// next_cursor}: the calling merchant's orders, newest first, optionally only those
+// with a status or created on a China day (YYYY-MM-DD); next_cursor is null on the
+// last page.
+// Errors: invalid_request (limit, cursor, status, date), unavailable.
+func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, m hebao.Merchant) error {
+	q := r.URL.Query()
+	limit, err := hebao.ParsePageSize(q.Get("limit"))
+	if err != nil {
+		return err
+	}
+	if s.orders == nil {
+		return notConfigured("orders")
+	}
+	p, err := s.orders.List(r.Context(), m, hebao.OrderListRequest{Limit: limit, Cursor: q.Get("cursor"),
+		Status: q.Get("status"), Date: q.Get("date")})
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items      []orderJSON `json:"items"`
+		NextCursor *string     `json:"next_cursor"`
+	}{Items: []orderJSON{}}
+	for _, o := range p.Orders {
+		out.Items = append(out.Items, s.orderOut(o))
+	}
+	if p.Next != "" {
+		out.NextCursor = &p.Next
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// listMerchants is GET /v1/admin/merchants?limit=&cursor= → {items, next_cursor}:
+// each merchant's id, name, creation time and settlement balance, newest first;
+// never its API key or webhook secret.
+// Errors: invalid_request (limit, cursor), unavailable.
+func (s *Server) listMerchants(w http.ResponseWriter, r *http.Request, _ hebao.Staff) error {
+	limit, cursor, err := page(r, "mch")
+	if err != nil {
+		return err
+	}
+	if s.merchants == nil {
+		return notConfigured("merchants")
+	}
+	ms, next, err := s.merchants.List(r.Context(), cursor, limit)
+	if err != nil {
+		return err
+	}
+	type merchantJSON struct {
+		ID        string    `json:"id"`
+		Name      string    `json:"name"`
+		CreatedAt time.Time `json:"created_at"`
+		Balance   int64     `json:"balance"`
+		Currency  string    `json:"currency"`
+	}
+	out := struct {
+		Items      []merchantJSON `json:"items"`
+		NextCursor *string        `json:"next_cursor"`
+	}{Items: []merchantJSON{}}
+	for _, m := range ms {
+		out.Items = append(out.Items, merchantJSON{m.Merchant.ID, m.Merchant.Name, m.Merchant.CreatedAt.UTC(), m.Balance, string(hebao.CNY)})
+	}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, out)
+}
+
 // closeOrder is POST /v1/merchant/orders/{out_trade_no}/close → 200 the closed order.
 // Errors: not_found, order_already_paid, unavailable.
 func (s *Server) closeOrder(w http.ResponseWriter, r *http.Request, m hebao.Merchant) error {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hebaopay/hebao"
@@ -23,6 +24,7 @@ type transactionJSON struct {
 	Card         *txCardJSON       `json:"card,omitempty"`
 	Counterparty *counterpartyJSON `json:"counterparty,omitempty"`
 	Memo         string            `json:"memo,omitempty"`
+	OrderID      string            `json:"order_id,omitempty"`
 	CreatedAt    time.Time         `json:"created_at"`
 	UpdatedAt    time.Time         `json:"updated_at"`
 	Failure      *failureJSON      `json:"failure,omitempty"`
@@ -66,6 +68,9 @@ func transactionOut(m hebao.Movement) transactionJSON {
 	}
 	if m.Counterparty != "" {
 		out.Counterparty = &counterpartyJSON{WalletID: m.Counterparty, Name: m.CounterpartyName}
+	}
+	if m.Kind == hebao.MovementPayment && strings.HasPrefix(m.Ref, "ord_") {
+		out.OrderID = m.Ref
 	}
 	code := ""
 	switch m.Status {

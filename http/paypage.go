@@ -9,8 +9,8 @@ import (
 )
 
 // payPage is what a phone opens from an order's QR code (qr_payload): the order's
-// merchant, amount and state, in Chinese and English. The web app (a later issue)
-// will take the payment on this page; until then it says how to pay through the API.
+// merchant, amount and state, in Chinese and English, and a button into the wallet
+// app (/#/pay/{id}), which takes the payment with a coupon and the payment password.
 var payPage = template.Must(template.New("pay").Parse(`<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -24,6 +24,7 @@ main{max-width:26rem;margin:0 auto;padding:1.5rem}
 .amount{font-size:2.2rem;font-weight:600;margin:.5rem 0}
 .muted{color:#666;font-size:.9rem}
 .state{display:inline-block;padding:.2rem .6rem;border-radius:999px;background:#eef;font-size:.85rem}
+.pay{display:block;text-align:center;background:#c8102e;color:#fff;text-decoration:none;font-weight:600;padding:.8rem;border-radius:10px;margin:1rem 0 .5rem}
 code{font-size:.8rem;word-break:break-all}
 </style>
 </head>
@@ -36,8 +37,8 @@ code{font-size:.8rem;word-break:break-all}
 <p>{{.Subject}}</p>
 <p><span class="state">{{.State}}</span></p>
 {{if .Open}}<p class="muted">请在 {{.Expires}} 前付款。Pay before {{.Expires}} (China time).</p>
-<p class="muted">在荷包中打开此页面即可付款（网页版即将推出）。To pay now, a signed-in app calls
-<code>POST /v1/orders/{{.ID}}/pay</code> with the payment password (see docs/merchants.md).</p>{{end}}
+<a class="pay" id="pay-in-app" href="/#/pay/{{.ID}}">在荷包中付款 Pay in the wallet</a>
+<p class="muted">Apps pay with <code>POST /v1/orders/{{.ID}}/pay</code> and the payment password (see docs/merchants.md).</p>{{end}}
 </div>
 <p class="muted">Order <code>{{.ID}}</code></p>
 </main>

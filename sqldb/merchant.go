@@ -95,18 +95,25 @@ func (t *tx) merchant(q string, arg any) (hebao.Merchant, error) {
 	if err := t.check(); err != nil {
 		return hebao.Merchant{}, err
 	}
+	m, err := scanMerchant(t.queryRow(q, arg))
+	if isNoRows(err) {
+		return hebao.Merchant{}, hebao.Errorf(hebao.CodeNotFound, "no such merchant")
+	}
+	if err != nil {
+		return hebao.Merchant{}, fmt.Errorf("read merchant: %w", err)
+	}
+	return m, nil
+}
+
+func scanMerchant(r scanner) (hebao.Merchant, error) {
 	var (
 		m       hebao.Merchant
 		hash    []byte
 		account int64
 		created int64
 	)
-	err := t.queryRow(q, arg).Scan(&m.ID, &m.Name, &hash, &m.WebhookSecretSealed, &account, &created)
-	if isNoRows(err) {
-		return hebao.Merchant{}, hebao.Errorf(hebao.CodeNotFound, "no such merchant")
-	}
-	if err != nil {
-		return hebao.Merchant{}, fmt.Errorf("read merchant: %w", err)
+	if err := r.Scan(&m.ID, &m.Name, &hash, &m.WebhookSecretSealed, &account, &created); err != nil {
+		return hebao.Merchant{}, err
 	}
 	copy(m.APIKeyHash[:], hash)
 	m.Account, m.CreatedAt = hebao.AccountID(account), time.UnixMicro(created).UTC()

@@ -48,6 +48,18 @@ func Handler(o Options) http.Handler {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
+		if r.URL.Path == "/assets/env.json" {
+			// What the pages need to know of the server: whether it runs in development
+			// mode (then the wallet app shows the development SMS inbox).
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			if o.Dev {
+				_, _ = w.Write([]byte(`{"dev":true}` + "\n"))
+			} else {
+				_, _ = w.Write([]byte(`{"dev":false}` + "\n"))
+			}
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/assets/") {
 			if strings.HasSuffix(r.URL.Path, "/") {
 				http.NotFound(w, r)

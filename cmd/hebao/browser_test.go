@@ -793,13 +793,14 @@ func TestBrowserEveryScreen(t *testing.T) {
 		t.Errorf("the waiting till shows %q", got)
 	}
 	b.screenshot("wallet-till-waiting")
-	// The API names no order in the notification yet, so the app cannot confirm
-	// it (the button is disabled and says why); once it does, confirm here.
-	if !get(b, "confirm button", chromedp.AttributeValue(chromedp.CSS("#till-confirm"), "disabled")).Exists {
-		b.click("#till-confirm")
-		b.keypad(payPassword)
-		b.waitFor("#till-paid")
+	// The app finds the waiting order through the pending payment's order_id and
+	// confirms it with the payment password.
+	if get(b, "confirm button", chromedp.AttributeValue(chromedp.CSS("#till-confirm"), "disabled")).Exists {
+		t.Fatal("the till's payment cannot be confirmed in the app: the confirm button is disabled")
 	}
+	b.click("#till-confirm")
+	b.keypad(payPassword)
+	b.waitFor("#till-paid")
 
 	for _, lang := range []string{"zh", "en"} {
 		if lang == "en" {

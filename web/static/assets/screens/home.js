@@ -27,7 +27,7 @@ async function draw({ view }) {
     ['scan', 'scan', 'tab.pay'], ['code', 'code', 'tab.code'], ['transfer', 'transfer', 'transfer.title'], ['topup', 'topup', 'topup.title'],
     ['withdraw', 'withdraw', 'withdraw.title'], ['cards', 'card', 'cards.title'], ['rewards', 'gift', 'rewards.title'], ['help', 'help', 'help.title'],
   ];
-  const needsOpening = wallet.tier > 2 || !paySet.get(wallet.id);
+  const needsOpening = wallet.tier > 2 || !(wallet.payment_password_set || paySet.get(wallet.id));
   fill(view,
     wallet.status !== 'active' ? h('div', { class: 'frozen', role: 'alert', id: 'frozen-banner' },
       h('strong', null, t('wallet.' + wallet.status)), ' ', t('wallet.frozenText'), ' ', h('a', { href: '#/settings' }, t('settings.unfreeze'))) : null,

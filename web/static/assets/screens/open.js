@@ -11,8 +11,8 @@ import { icon } from '../icons.js';
 
 let realName = ''; // the name typed in step 1, to fill in the card holder
 
-// paySet remembers that this app set the wallet's payment password: the API does
-// not say whether one is set.
+// paySet remembers that this app set the wallet's payment password, for the moment
+// before GET /v1/wallet is read again (whose payment_password_set is the truth).
 export const paySet = {
   get: (walletId) => localStorage.getItem('hebao.pp.' + walletId) === '1',
   set: (walletId) => localStorage.setItem('hebao.pp.' + walletId, '1'),
@@ -27,7 +27,7 @@ export async function render(ctx) {
   if (wallet.tier === 4) step = 1;
   else if (wallet.tier === 3 && cards.cards.length === 0) step = 2;
   else if (wallet.tier === 3) step = 3;
-  else if (!paySet.get(wallet.id)) step = 4;
+  else if (!(wallet.payment_password_set || paySet.get(wallet.id))) step = 4;
   else step = 5;
 
   const names = ['open.s1', 'open.s2', 'open.s3', 'open.s4'];

@@ -84,11 +84,16 @@ export async function render({ view, app }) {
 }
 
 // showWaiting asks to confirm a till's payment. The order to confirm is the
-// notification's order_id: the API does not yet send it (see the report in
-// docs), so without it the customer is told to confirm at the till instead.
-function showWaiting(box, n) {
+// order_id of the pending payment the notification names (GET /v1/transactions/{id});
+// without it the customer is told to confirm at the till instead.
+async function showWaiting(box, n) {
   const errors = errorBox();
-  const orderId = n.order_id || '';
+  let orderId = n.order_id || '';
+  if (!orderId && n.transaction_id) {
+    try {
+      orderId = (await api('GET', '/v1/transactions/' + encodeURIComponent(n.transaction_id))).order_id || '';
+    } catch (err) { errors.show(err); }
+  }
   const idem = new Idem();
   const btn = h('button', { class: 'btn primary block', type: 'button', id: 'till-confirm', disabled: !orderId }, t('code.confirm'));
   btn.addEventListener('click', async () => {

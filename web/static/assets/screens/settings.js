@@ -23,7 +23,7 @@ export async function render(ctx) {
         h('a', { href: '#/inbox' }, t('inbox.title')), h('a', { href: '#/help' }, t('help.title')),
         wallet.tier > 2 ? h('a', { href: '#/open' }, t('home.finishOpening')) : null)),
     settingsForm(st),
-    h('details', { class: 'panel', id: 'paypw' }, h('summary', null, paySet.get(wallet.id) ? t('pp.change') : t('pp.set')), payPasswordForm(wallet, again)),
+    h('details', { class: 'panel', id: 'paypw' }, h('summary', null, (wallet.payment_password_set || paySet.get(wallet.id)) ? t('pp.change') : t('pp.set')), payPasswordForm(wallet, again)),
     h('details', { class: 'panel', id: 'paypw-reset' }, h('summary', null, t('pp.forgot')), resetForm(wallet, again)),
     wallet.status === 'active' ? freezePanel(again) : unfreezePanel(again),
     h('section', { class: 'panel' },
