@@ -88,8 +88,9 @@ func TestDemoShopAndTill(t *testing.T) {
 
 	var o demoOrder
 	c.call("POST", "/demo/shop/api/orders", "", `{"product_id": "tote"}`, 201, &o)
-	// The links are on --public-url, which defaults to --addr: here 127.0.0.1:0.
-	if o.State != "unpaid" || !strings.HasSuffix(o.QRURL, "/v1/qr/"+o.OrderID+".svg") || !strings.HasSuffix(o.PayURL, "/pay/"+o.OrderID) {
+	// The links are on --public-url, which defaults to the address listened on: with
+	// --addr 127.0.0.1:0, the port the system chose, not :0.
+	if o.State != "unpaid" || o.QRURL != s.url+"/v1/qr/"+o.OrderID+".svg" || o.PayURL != s.url+"/pay/"+o.OrderID {
 		t.Fatalf("the shop's order: %+v", o)
 	}
 	token := demoPayer(c, "13700137000", "王五", "11010519491231002X", payPassword)

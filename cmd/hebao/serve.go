@@ -116,8 +116,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	points := &hebao.PointsService{Store: db, Tiers: hebao.DefaultTierLimits(), Committed: dispatcher.Wake}
 	tickets := &hebao.TicketService{Store: db, Committed: dispatcher.Wake}
 	sender := &webhook.Sender{Store: db, Secret: merchants.WebhookSecretOf, Policy: policy, Log: log}
+	// Listen before anything is built from the address, so that --addr with port 0
+	// gives orders' links the port the system chose.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // Serve closes it too; this covers the returns before serving
 	if publicURL == "" {
-		publicURL = defaultPublicURL(addr)
+		publicURL = defaultPublicURL(ln.Addr().String())
 	}
 	orders := &hebao.OrderService{Store: db, Tiers: hebao.DefaultTierLimits(), Passwords: payPasswords, OTP: otp,
 		CheckURL:  policy.CheckURL,
@@ -215,10 +222,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 	})
 
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
 	if shop != nil {
 		shop.API = demoAPI(ln.Addr()) // set before serving, which starts below
 	}
