@@ -35,6 +35,7 @@ const (
 	ActionLogoutAll        = "customer.logout_all"
 	ActionStaffAdd         = "staff.add"
 	ActionStaffLogin       = "staff.login"
+	ActionStaffLogout      = "staff.logout"
 	ActionStaffLoginFailed = "staff.login_failed"
 	ActionStaffRateLimited = "staff.login_rate_limited"
 )

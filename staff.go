@@ -208,6 +208,19 @@ func (s *StaffService) Login(ctx context.Context, username, password string) (St
 	return out, nil
 }
 
+// Logout ends one staff session (DELETE /v1/staff/sessions/current): its token is
+// refused from then on. The staff member's other sessions go on.
+// Errors: none of its own; the store's.
+func (s *StaffService) Logout(ctx context.Context, st Staff, sess StaffSession) error {
+	return s.Store.Transact(ctx, func(tx Tx) error {
+		if _, err := tx.DeleteStaffSession(ctx, sess.ID); err != nil {
+			return err
+		}
+		rec := audit(ctx, nowIn(s.Now, tx), Actor{ActorStaff, st.ID}, ActionStaffLogout, st.ID, map[string]string{"username": st.Username})
+		return tx.AddAudit(ctx, rec)
+	})
+}
+
 // Authenticate resolves a staff bearer token to the staff member, with the role the
 // account has now. A staff session ends after StaffSessionIdle unused; use moves
 // it forward, written at most once a minute.

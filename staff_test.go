@@ -133,6 +133,35 @@ func TestAuthenticator(t *testing.T) {
 	}
 }
 
+func TestStaffLogout(t *testing.T) {
+	f := newFixture()
+	ctx := t.Context()
+	st, err := f.staff.Add(ctx, cli, "alice", staffPassword, hebao.RoleAgent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk, err := f.staff.Login(ctx, "alice", staffPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.staff.Login(ctx, "alice", staffPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.staff.Logout(ctx, desk.Staff, desk.Session); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.staff.Authenticate(ctx, desk.Token)
+	wantCode(t, "signed-out token", err, hebao.CodeUnauthenticated)
+	if _, _, err := f.staff.Authenticate(ctx, other.Token); err != nil {
+		t.Errorf("the other desk's token: %v", err)
+	}
+	a := f.store.Audit()
+	if got := a[len(a)-1]; got.Action != hebao.ActionStaffLogout || got.Actor != (hebao.Actor{Kind: hebao.ActorStaff, ID: st.ID}) || got.Detail["username"] != "alice" {
+		t.Errorf("audit record %+v", got)
+	}
+}
+
 func TestAuditList(t *testing.T) {
 	f := newFixture()
 	ctx := t.Context()

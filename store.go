@@ -142,6 +142,8 @@ type StaffTx interface {
 	StaffSessionByToken(ctx context.Context, hash [32]byte) (StaffSession, error)
 	// TouchStaffSession moves the session's last use forward to at (never back).
 	TouchStaffSession(ctx context.Context, id string, at time.Time) error
+	// DeleteStaffSession removes one staff session and reports whether there was one.
+	DeleteStaffSession(ctx context.Context, id string) (bool, error)
 	// DeleteStaffSessions removes the staff member's sessions last used before
 	// idleBefore, or all of them when idleBefore is zero, and returns how many.
 	DeleteStaffSessions(ctx context.Context, staffID string, idleBefore time.Time) (int, error)

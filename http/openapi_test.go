@@ -136,7 +136,12 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	settings := `{"password_free":{"enabled":true,"per_payment_limit":100},"auto_topup":false,"sms_threshold":null}`
 	known := acct.register(t, "13700137000", "dev-a")
-	leaving := acct.register(t, "13600136000", "dev-a")  // signs out on this device
+	leaving := acct.register(t, "13600136000", "dev-a") // signs out on this device
+	// a second desk of the agent, signing out
+	leavingAgent, err := acct.cfg.Staff.Login(t.Context(), "agent", testStaffPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
 	everyone := acct.register(t, "13500135000", "dev-a") // signs out everywhere
 	freezer := acct.register(t, "13200132000", "dev-a")  // freezes its own wallet
 	closer := acct.register(t, "13100131000", "dev-a")   // closes its own wallet
@@ -335,6 +340,10 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "staff login", cfg: acct.cfg, method: "POST", target: "/v1/staff/sessions", header: jsonHeader(), body: `{"username": "agent", "password": "a long staff password"}`, status: 201},
 		{name: "staff login, wrong password", cfg: acct.cfg, method: "POST", target: "/v1/staff/sessions", header: jsonHeader(), body: `{"username": "agent", "password": "wrong"}`, status: 401},
 		{name: "staff login, no body", cfg: acct.cfg, method: "POST", target: "/v1/staff/sessions", header: jsonHeader(), status: 400},
+		{name: "staff logout", cfg: acct.cfg, method: "DELETE", target: "/v1/staff/sessions/current", header: bearerHeader(leavingAgent.Token), status: 204},
+		{name: "staff logout again", cfg: acct.cfg, method: "DELETE", target: "/v1/staff/sessions/current", header: bearerHeader(leavingAgent.Token), status: 401},
+		{name: "staff logout, customer token", cfg: acct.cfg, method: "DELETE", target: "/v1/staff/sessions/current", header: bearerHeader(known.Token), status: 403},
+		{name: "staff logout, no token", cfg: acct.cfg, method: "DELETE", target: "/v1/staff/sessions/current", status: 401},
 		{name: "verify", cfg: acct.cfg, method: "GET", target: "/v1/admin/ledger/verify", header: bearerHeader(acct.admin), status: 200},
 		{name: "verify, broken ledger", cfg: broken, method: "GET", target: "/v1/admin/ledger/verify", header: bearerHeader(acct.admin), status: 200},
 		{name: "verify, agent", cfg: acct.cfg, method: "GET", target: "/v1/admin/ledger/verify", header: bearerHeader(acct.agent), status: 403},

@@ -31,6 +31,27 @@ func (s *Server) staffLogin(w http.ResponseWriter, r *http.Request) error {
 	}{out.Token, string(out.Staff.Role)})
 }
 
+// staffLogout ends the staff session whose token the request carries: DELETE
+// /v1/staff/sessions/current → 204.
+// Errors: unauthenticated, forbidden (a customer's token), unavailable.
+func (s *Server) staffLogout(w http.ResponseWriter, r *http.Request) error {
+	if s.staff == nil {
+		return notConfigured("staff accounts")
+	}
+	p, err := s.principal(w, r)
+	if err != nil {
+		return err
+	}
+	if p.Staff == nil || p.StaffSession == nil {
+		return hebao.Errorf(hebao.CodeForbidden, "this route is for staff: sign in at /staff")
+	}
+	if err := s.staff.Logout(r.Context(), *p.Staff, *p.StaffSession); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 // verifyLedger proves the whole ledger: GET /v1/admin/ledger/verify (admin). A
 // broken ledger is a report with ok false, still 200: the request succeeded.
 func (s *Server) verifyLedger(w http.ResponseWriter, r *http.Request, _ hebao.Staff) error {

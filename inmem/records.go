@@ -238,6 +238,15 @@ func (t *tx) TouchStaffSession(_ context.Context, id string, at time.Time) error
 	return nil
 }
 
+func (t *tx) DeleteStaffSession(_ context.Context, id string) (bool, error) {
+	if err := t.write(); err != nil {
+		return false, err
+	}
+	_, ok := t.d.staffSessions[id]
+	delete(t.d.staffSessions, id)
+	return ok, nil
+}
+
 func (t *tx) DeleteStaffSessions(_ context.Context, staffID string, idleBefore time.Time) (int, error) {
 	if err := t.write(); err != nil {
 		return 0, err

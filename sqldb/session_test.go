@@ -160,6 +160,30 @@ func TestStaffStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// One desk signs out: only its session goes.
+		other := hebao.StaffSession{ID: "sts_2", TokenHash: hebao.TokenHash("t2"), StaffID: st.ID, CreatedAt: t0, LastUsedAt: t0}
+		transact(t, db, func(tx hebao.Tx) error { return tx.CreateStaffSession(ctx, other) })
+		var gone [2]bool
+		transact(t, db, func(tx hebao.Tx) (err error) {
+			if gone[0], err = tx.DeleteStaffSession(ctx, other.ID); err != nil {
+				return err
+			}
+			gone[1], err = tx.DeleteStaffSession(ctx, other.ID)
+			return err
+		})
+		if gone != [2]bool{true, false} {
+			t.Errorf("deleting one staff session twice reported %v, want [true false]", gone)
+		}
+		err = db.View(ctx, func(tx hebao.Tx) error {
+			if _, err := tx.StaffSessionByToken(ctx, other.TokenHash); hebao.ErrorCode(err) != hebao.CodeNotFound {
+				t.Errorf("a deleted staff session: %v, want not_found", err)
+			}
+			_, err := tx.StaffSessionByToken(ctx, sess.TokenHash)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("the other staff session: %v", err)
+		}
 		var n int
 		transact(t, db, func(tx hebao.Tx) (err error) {
 			n, err = tx.DeleteStaffSessions(ctx, st.ID, time.Time{})

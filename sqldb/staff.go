@@ -18,6 +18,7 @@ const (
 	staffSessionByToken = `SELECT id, token_hash, staff_id, created_at, last_used_at FROM staff_sessions WHERE token_hash = $1`
 	staffSessionTouch   = `UPDATE staff_sessions SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2`
 	staffSessionDelAll  = `DELETE FROM staff_sessions WHERE staff_id = $1`
+	staffSessionDelOne  = `DELETE FROM staff_sessions WHERE id = $1`
 	staffSessionDelOld  = `DELETE FROM staff_sessions WHERE staff_id = $1 AND last_used_at < $2`
 )
 
@@ -102,6 +103,15 @@ func (t *tx) TouchStaffSession(_ context.Context, id string, at time.Time) error
 		return t.retryable(fmt.Errorf("touch staff session: %w", err))
 	}
 	return nil
+}
+
+// DeleteStaffSession implements hebao.Tx.
+func (t *tx) DeleteStaffSession(_ context.Context, id string) (bool, error) {
+	n, err := t.exec(staffSessionDelOne, id)
+	if err != nil {
+		return false, t.retryable(fmt.Errorf("delete staff session: %w", err))
+	}
+	return n > 0, nil
 }
 
 // DeleteStaffSessions implements hebao.Tx.

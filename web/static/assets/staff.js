@@ -122,9 +122,14 @@ session.expired(() => {
   render();
 });
 
-signOut.addEventListener('click', () => {
-  // The API has no route to end a staff session: forgetting the token here is
-  // all the console can do; it ends with the tab in any case.
+signOut.addEventListener('click', async () => {
+  // End the session on the server, so the token is refused even if it was copied;
+  // the console forgets it whatever the answer (a token already refused is 401).
+  try {
+    await api('DELETE', '/v1/staff/sessions/current');
+  } catch (err) {
+    if (err.status !== 401) console.warn('sign-out:', err.code);
+  }
   session.end();
   if (location.hash) location.hash = ''; // hashchange renders
   else render();
