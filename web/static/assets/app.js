@@ -19,6 +19,7 @@ import * as rewards from './screens/rewards.js';
 import * as hist from './screens/history.js';
 import * as settings from './screens/settings.js';
 import * as help from './screens/help.js';
+import * as support from './screens/support.js';
 import { icon } from './icons.js';
 
 const routes = [
@@ -41,6 +42,9 @@ const routes = [
   ['tx/:id', hist.detail],
   ['inbox', hist.inbox],
   ['settings', settings.render],
+  ['tickets', support.list],
+  ['tickets/new', support.create],
+  ['tickets/:id', support.thread],
 ];
 
 const tabs = [
@@ -157,8 +161,10 @@ function startEvents() {
 function showLive(n) {
   const el = toast('', 'live');
   el.dataset.kind = n.kind;
-  fill(el, h('strong', null, notificationTitle(n)), n.kind.startsWith('points') ? null : h('span', null, ' ' + cny(n.amount)));
-  el.addEventListener('click', () => app.go(n.kind === 'payment.pending' ? 'code' : 'inbox'));
+  const money = !n.kind.startsWith('points') && !n.kind.startsWith('ticket') && !n.kind.startsWith('payment_password') && n.amount;
+  fill(el, h('strong', null, notificationTitle(n)), money ? h('span', null, ' ' + cny(n.amount)) : null);
+  const ticket = n.kind === 'ticket.answered' && (n.transaction_id || '').startsWith('tkt_');
+  el.addEventListener('click', () => app.go(n.kind === 'payment.pending' ? 'code' : ticket ? 'tickets/' + n.transaction_id : 'inbox'));
 }
 
 // ---- development SMS banner ----

@@ -1,6 +1,6 @@
 // Help: answers to the common questions, what the latest failed or pending
-// operation means, and the way to customer service (tickets come with their own
-// screens; the link is a placeholder until then).
+// operation means (GET /v1/help/diagnosis), and the way to customer service: a new
+// ticket, about that operation in one step, and the customer's tickets.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
@@ -28,19 +28,24 @@ export async function render({ view }) {
     h('section', { class: 'panel', id: 'contact' },
       h('h2', null, t('help.contact')),
       h('p', null, t('help.contactText')),
-      h('a', { class: 'btn ghost block', href: '#/help', id: 'contact-link', 'aria-disabled': 'true' }, t('help.contactSoon'))),
+      session.token ? h('a', { class: 'btn primary block', href: '#/tickets/new', id: 'contact-link' }, t('ticket.new')) : null,
+      session.token ? h('a', { class: 'btn ghost block', href: '#/tickets', id: 'my-tickets' }, t('ticket.mine')) : null,
+      session.token ? null : h('p', { class: 'muted' }, t('help.signInFirst'))),
   ], { back: session.token ? '#/' : '#/welcome' }));
   if (!session.token) return;
   try {
-    const txs = await api('GET', '/v1/transactions?limit=20');
-    const bad = txs.items.find((x) => x.status !== 'succeeded' && x.failure);
+    const d = await api('GET', '/v1/help/diagnosis');
+    const bad = d.transaction;
     diagnosis.append(h('h2', null, t('help.latest')));
     if (!bad) diagnosis.append(h('p', { class: 'muted' }, t('help.allGood')));
     else {
+      diagnosis.dataset.tx = bad.id;
       diagnosis.append(
         h('p', null, h('a', { href: '#/tx/' + bad.id }, kindName(bad.kind), ' ', cny(bad.amount)), ' · ', t('status.' + bad.status)),
-        h('p', null, bad.failure.explanation),
-        h('p', { class: 'muted' }, '→ ', bad.failure.next_step));
+        bad.failure ? h('p', null, bad.failure.explanation) : null,
+        bad.failure ? h('p', { class: 'muted' }, '→ ', bad.failure.next_step) : null,
+        h('a', { class: 'btn ghost block', id: 'diagnosis-ticket',
+          href: '#/tickets/new?tx=' + encodeURIComponent(bad.id) + '&category=' + encodeURIComponent(d.suggested_category) }, t('ticket.askAbout')));
     }
   } catch {
     diagnosis.remove();

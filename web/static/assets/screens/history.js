@@ -74,16 +74,33 @@ export async function detail({ view, params }) {
       h('p', { class: 'error-main' }, tx.failure.explanation),
       h('p', { class: 'error-hint' }, t('tx.next'), ' ', tx.failure.next_step),
       h('p', { class: 'muted small' }, t('tx.code'), ' ', h('code', null, tx.failure.code))) : null,
-    h('p', { class: 'center' }, h('a', { href: '#/help' }, t('help.contact'))),
+    h('p', { class: 'center' }, h('a', { href: '#/tickets/new?tx=' + encodeURIComponent(tx.id), id: 'tx-ticket' }, t('ticket.askAbout'))),
   ], { back: '#/history' }));
+}
+
+// noteLink is where a notification leads: its transaction, or its ticket.
+function noteLink(n) {
+  const id = n.transaction_id || '';
+  if (id.startsWith('mov_')) return '#/tx/' + id;
+  if (id.startsWith('tkt_')) return '#/tickets/' + id;
+  return '#/inbox';
+}
+
+// noteDetail is a notification's second line: points, or money and the balance
+// after; notifications that move no money (a ticket's reply, a payment-password
+// reset) have none.
+function noteDetail(n) {
+  if (n.kind.startsWith('points')) return h('span', null, ' ', t('points.n', { n: n.amount }));
+  if (n.kind.startsWith('ticket') || n.kind.startsWith('payment_password') || !n.amount) return null;
+  return h('span', { class: 'muted' }, ' ', cny(n.amount), ' · ', t('inbox.balanceAfter', { amount: cny(n.balance_after) }));
 }
 
 export async function inbox({ view, app }) {
   const ul = h('ul', { class: 'inbox', id: 'inbox' });
   const row = (n) => h('li', { class: 'note', dataset: { kind: n.kind, id: n.id } },
-    h('a', { href: n.transaction_id?.startsWith('mov_') ? '#/tx/' + n.transaction_id : '#/inbox' },
+    h('a', { href: noteLink(n) },
       h('strong', null, notificationTitle(n)),
-      n.kind.startsWith('points') ? h('span', null, ' ', t('points.n', { n: n.amount })) : h('span', { class: 'muted' }, ' ', cny(n.amount), ' · ', t('inbox.balanceAfter', { amount: cny(n.balance_after) })),
+      noteDetail(n),
       h('span', { class: 'muted small block' }, when(n.created_at, lang()))));
   const page1 = await api('GET', '/v1/notifications?limit=50');
   ul.append(...page1.items.map(row));
