@@ -2,6 +2,7 @@ package hebao
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -16,7 +17,22 @@ const (
 	ActionPaymentPasswordSet    = "customer.payment_password_set"
 	ActionPaymentPasswordReset  = "customer.payment_password_reset"
 	ActionPaymentPasswordLocked = "customer.payment_password_locked"
+	// ActionPaymentPasswordResetStart: an agent locked the payment password until
+	// the holder resets it.
+	ActionPaymentPasswordResetStart = "wallet.payment_password_reset_start"
 )
+
+// EventPaymentPasswordReset is the outbox event of a payment-password reset started
+// by customer service. Its payload is a PaymentPasswordResetEvent; it becomes a
+// notification in the customer's inbox and an SMS to the wallet's phone.
+const EventPaymentPasswordReset = "payment_password.reset_required"
+
+// PaymentPasswordResetEvent is the payload of EventPaymentPasswordReset.
+type PaymentPasswordResetEvent struct {
+	CustomerID string    `json:"customer_id"`
+	WalletID   string    `json:"wallet_id"`
+	At         time.Time `json:"at"`
+}
 
 // PaymentPassword is a wallet's stored payment password: its keyed hash
 // (HashPaymentPassword) and the count of wrong tries.
@@ -44,6 +60,9 @@ type PaymentPasswordService struct {
 	OTP OTPChecker
 	// Now is the clock; nil uses each transaction's time.
 	Now func() time.Time
+	// Committed, if set, is called after a commit that wrote an outbox event, to
+	// wake the dispatcher.
+	Committed func()
 
 	keyOnce sync.Once
 	key     []byte // derived from Keys once: checks run on the store's committer
@@ -154,11 +173,22 @@ func (s *PaymentPasswordService) Reset(ctx context.Context, customerID, otp, idN
 	return s.save(ctx, customerID, h.walletID, pw, pass, ActionPaymentPasswordReset)
 }
 
-// save spends the code and stores pw with a clear count, audited as action.
+// save spends the code and stores pw with a clear count, audited as action. A set
+// (not a reset) is refused while customer service has locked the password until a
+// reset: the SMS code alone must not lift that lock.
 func (s *PaymentPasswordService) save(ctx context.Context, customerID, walletID, pw string, pass OTPPass, action string) error {
 	hash := HashPaymentPassword(s.Keys.DeriveKey(PaymentPasswordKeyPurpose), walletID, pw)
 	return s.Store.Transact(ctx, func(tx Tx) error {
 		now := nowIn(s.Now, tx)
+		if action == ActionPaymentPasswordSet {
+			p, err := tx.PaymentPassword(ctx, walletID)
+			if err != nil && ErrorCode(err) != CodeNotFound {
+				return err
+			}
+			if err == nil && p.State.ResetRequired() {
+				return Errorf(CodePaymentPasswordLocked, "customer service has locked this payment password until it is reset: reset it with an SMS code and your ID number instead")
+			}
+		}
 		if err := s.OTP.Use(ctx, tx, pass); err != nil {
 			return err
 		}
@@ -237,4 +267,80 @@ func (s *PaymentPasswordService) checkIn(ctx context.Context, tx Tx, walletID, p
 		return Committed(verdict)
 	}
 	return nil
+}
+
+// ResetStart is what an agent's start of a payment-password reset did: the wallet
+// whose payment password is now locked until its holder resets it, and when.
+type ResetStart struct {
+	Wallet Wallet
+	At     time.Time
+}
+
+// StartReset starts a payment-password reset for a customer who called customer
+// service (SPEC §9), after an identity check whose description is required and
+// audited with the staff member. In one transaction the wallet's payment password is
+// locked with no end (ResetLocked: every payment with it, the right one too, is
+// payment_password_locked, and setting a new one with only an SMS code is refused)
+// and an outbox event tells the customer, in the inbox and by SMS, to set a new one
+// in the app with an SMS code and their ID number (Reset), which lifts the lock.
+// The agent never sees or chooses the new password.
+// Errors: invalid_request (id, identity_check), not_found (no wallet),
+// real_name_required (no ID number to finish a reset with), conflict (closed wallet,
+// no payment password set, or a reset already started).
+func (s *PaymentPasswordService) StartReset(ctx context.Context, st Staff, walletID, identityCheck string) (ResetStart, error) {
+	check, err := validNote("identity_check", identityCheck)
+	if err != nil {
+		return ResetStart{}, err
+	}
+	var out ResetStart
+	err = s.Store.Transact(ctx, func(tx Tx) error {
+		now := nowIn(s.Now, tx)
+		w, err := byWalletID(ctx, walletID)(tx)
+		if err != nil {
+			return err
+		}
+		if w.Status == WalletClosed {
+			return Errorf(CodeConflict, "this wallet is closed: it has no payment password to reset")
+		}
+		if _, err := tx.IdentityByCustomer(ctx, w.CustomerID); ErrorCode(err) == CodeNotFound {
+			return Errorf(CodeRealNameRequired, "this wallet has no real name, so its holder could not finish a reset with an ID number; they can set a new payment password in the app with an SMS code")
+		} else if err != nil {
+			return err
+		}
+		p, err := tx.PaymentPassword(ctx, w.ID)
+		if ErrorCode(err) == CodeNotFound {
+			return Errorf(CodeConflict, "this wallet has no payment password yet, so there is none to reset; the holder sets one in the app")
+		}
+		if err != nil {
+			return err
+		}
+		if p.State.ResetRequired() {
+			return Errorf(CodeConflict, "a reset of this payment password was started already (%s) and the holder has not finished it yet", p.UpdatedAt.UTC().Format(time.RFC3339))
+		}
+		p.State, p.UpdatedAt = ResetLocked(), now
+		if err := tx.SavePaymentPassword(ctx, p); err != nil {
+			return err
+		}
+		rec := audit(ctx, now, Actor{ActorStaff, st.ID}, ActionPaymentPasswordResetStart, w.CustomerID,
+			map[string]string{"wallet_id": w.ID, "identity_check": check, "via": "agent"})
+		if err := tx.AddAudit(ctx, rec); err != nil {
+			return err
+		}
+		payload, err := json.Marshal(PaymentPasswordResetEvent{CustomerID: w.CustomerID, WalletID: w.ID, At: now.UTC()})
+		if err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, Event{Kind: EventPaymentPasswordReset, Payload: payload}); err != nil {
+			return err
+		}
+		out = ResetStart{Wallet: w, At: now}
+		return nil
+	})
+	if err != nil {
+		return ResetStart{}, err
+	}
+	if s.Committed != nil {
+		s.Committed()
+	}
+	return out, nil
 }

@@ -119,8 +119,27 @@ type PaymentPasswordState struct {
 	LockedUntil time.Time // payments are locked before this; zero when never locked
 }
 
+// PaymentPasswordResetLock is the LockedUntil of a payment password that customer
+// service has locked until its holder resets it (PaymentPasswordService.StartReset):
+// a lock with no end, kept in the same field as the lockout after wrong tries, so
+// every check that honours the lockout honours it too and only a reset (SMS code and
+// ID number), which stores the zero state, lifts it.
+var PaymentPasswordResetLock = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// ResetLocked returns the state of a payment password that customer service has
+// locked until its holder resets it.
+func ResetLocked() PaymentPasswordState {
+	return PaymentPasswordState{LockedUntil: PaymentPasswordResetLock}
+}
+
 // Locked reports whether payments are locked at now.
 func (s PaymentPasswordState) Locked(now time.Time) bool { return now.Before(s.LockedUntil) }
+
+// ResetRequired reports whether customer service has locked the payment password
+// until its holder resets it.
+func (s PaymentPasswordState) ResetRequired() bool {
+	return !s.LockedUntil.Before(PaymentPasswordResetLock)
+}
 
 // Check records one payment password check at now, ok saying whether the password was
 // right (CheckPaymentPassword), and returns the state to store and the verdict.
@@ -154,6 +173,9 @@ func (s PaymentPasswordState) Check(now time.Time, ok bool) (PaymentPasswordStat
 }
 
 func lockedError(until time.Time) error {
+	if !until.Before(PaymentPasswordResetLock) {
+		return Errorf(CodePaymentPasswordLocked, "customer service has locked this payment password at the holder's request, so payments with it are refused; set a new one in the app with an SMS code and the ID number (reset payment password) to unlock them")
+	}
 	return Errorf(CodePaymentPasswordLocked, "the payment password was wrong %d times in a row, so payments are locked until %s China time (%s); reset the payment password to unlock them now",
 		PaymentPasswordMaxFailures, until.In(chinaTime).Format("2006-01-02 15:04:05"), until.UTC().Format(time.RFC3339))
 }

@@ -98,6 +98,9 @@ type WalletView struct {
 	UsedThisYear int64
 	// PaymentPasswordSet says whether the wallet has a payment password yet.
 	PaymentPasswordSet bool
+	// PaymentPassword says whether it is set and whether payments with it are
+	// locked, after wrong tries or by customer service until a reset.
+	PaymentPassword PaymentPasswordStatus
 }
 
 // Get returns the wallet of the customer, read from one snapshot.
@@ -127,12 +130,17 @@ func (s *WalletService) Get(ctx context.Context, customerID string) (WalletView,
 			return err
 		}
 		u = u.at(now)
-		_, perr := tx.PaymentPassword(ctx, w.ID)
-		if perr != nil && ErrorCode(perr) != CodeNotFound {
+		var pw *PaymentPassword
+		p, perr := tx.PaymentPassword(ctx, w.ID)
+		switch {
+		case perr == nil:
+			pw = &p
+		case ErrorCode(perr) != CodeNotFound:
 			return perr
 		}
 		v = WalletView{
-			PaymentPasswordSet: perr == nil,
+			PaymentPasswordSet: pw != nil,
+			PaymentPassword:    paymentPasswordStatus(pw, now),
 			Wallet:             w,
 			Balance:            accts[w.Account].Balance,
 			PromoBalance:       accts[w.PromoAccount].Balance,

@@ -381,21 +381,62 @@ func (s *WalletStatusService) SetTier(ctx context.Context, st Staff, walletID st
 	return out, err
 }
 
-// CustomerView is what an agent sees of a customer: the wallet and masked cards,
-// never an ID number or a full card number.
+// CustomerView is what an agent sees of a customer: the wallet with its balances,
+// the state of its payment password and masked cards, never an ID number, a full
+// card number or a full phone number.
 type CustomerView struct {
-	Customer Customer
-	Wallet   Wallet
-	Cards    []Card
+	// Customer is the customer with the phone masked (138****0000, as tickets show
+	// it, MaskPhone) and no password hash.
+	Customer        Customer
+	Wallet          Wallet
+	Balance         int64 // fen
+	PromoBalance    int64 // red-packet fen
+	Points          int64
+	PaymentPassword PaymentPasswordStatus
+	Cards           []Card
 }
 
-// LookupByPhone finds a customer for an agent by phone.
+// PaymentPasswordStatus is what an agent is told of a wallet's payment password:
+// whether one is set and whether payments with it are locked, never the password.
+type PaymentPasswordStatus string
+
+// The payment password statuses.
+const (
+	PaymentPasswordNotSet        PaymentPasswordStatus = "not_set"
+	PaymentPasswordSet           PaymentPasswordStatus = "set"
+	PaymentPasswordLocked        PaymentPasswordStatus = "locked"         // wrong tries; ends by itself
+	PaymentPasswordResetRequired PaymentPasswordStatus = "reset_required" // by an agent; ends with a reset
+)
+
+// paymentPasswordStatus says what state p (nil: none set) is in at now.
+func paymentPasswordStatus(p *PaymentPassword, now time.Time) PaymentPasswordStatus {
+	switch {
+	case p == nil:
+		return PaymentPasswordNotSet
+	case p.State.ResetRequired():
+		return PaymentPasswordResetRequired
+	case p.State.Locked(now):
+		return PaymentPasswordLocked
+	}
+	return PaymentPasswordSet
+}
+
+// The audited looks of agents at a customer (SPEC §9: every action audited).
+const (
+	ActionWalletView    = "wallet.view"
+	ActionWalletHistory = "wallet.history.view"
+)
+
+// LookupByPhone finds a customer for an agent by phone; the look is audited
+// (ActionWalletView, via "phone") under the staff member, with the customer as the
+// subject. The view masks the phone like every other: the agent typed it, and the
+// answer need not carry it back.
 // Errors: invalid_request (phone), not_found.
-func (s *WalletStatusService) LookupByPhone(ctx context.Context, phone string) (CustomerView, error) {
+func (s *WalletStatusService) LookupByPhone(ctx context.Context, st Staff, phone string) (CustomerView, error) {
 	if err := ValidatePhone(phone); err != nil {
 		return CustomerView{}, err
 	}
-	return s.view(ctx, func(tx Tx) (Customer, error) {
+	return s.view(ctx, st, "phone", func(tx Tx) (Customer, error) {
 		c, err := tx.CustomerByPhone(ctx, phone)
 		if ErrorCode(err) == CodeNotFound {
 			return Customer{}, Errorf(CodeNotFound, "no customer has this phone")
@@ -404,18 +445,23 @@ func (s *WalletStatusService) LookupByPhone(ctx context.Context, phone string) (
 	})
 }
 
-// LookupByID finds a customer for an agent by customer id.
+// LookupByID finds a customer for an agent by customer id; the look is audited
+// (ActionWalletView).
 // Errors: invalid_request (id), not_found.
-func (s *WalletStatusService) LookupByID(ctx context.Context, id string) (CustomerView, error) {
+func (s *WalletStatusService) LookupByID(ctx context.Context, st Staff, id string) (CustomerView, error) {
 	if !ValidID("cus", id) {
 		return CustomerView{}, Errorf(CodeInvalidRequest, "a customer id looks like cus_ and 26 letters and digits")
 	}
-	return s.view(ctx, func(tx Tx) (Customer, error) { return tx.CustomerByID(ctx, id) })
+	return s.view(ctx, st, "id", func(tx Tx) (Customer, error) { return tx.CustomerByID(ctx, id) })
 }
 
-func (s *WalletStatusService) view(ctx context.Context, find func(Tx) (Customer, error)) (CustomerView, error) {
+// view reads the customer find returns, with the wallet's balances, from one
+// snapshot, and audits the look before anything is shown: a look that is not
+// recorded is not answered.
+func (s *WalletStatusService) view(ctx context.Context, st Staff, via string, find func(Tx) (Customer, error)) (CustomerView, error) {
 	var v CustomerView
 	err := s.Store.View(ctx, func(tx Tx) error {
+		now := nowIn(s.Now, tx)
 		c, err := find(tx)
 		if err != nil {
 			return err
@@ -424,12 +470,76 @@ func (s *WalletStatusService) view(ctx context.Context, find func(Tx) (Customer,
 		if err != nil {
 			return err
 		}
+		accts, err := tx.Accounts(ctx, w.Account, w.PromoAccount, w.PointsAccount)
+		if err != nil {
+			return err
+		}
+		var pw *PaymentPassword
+		switch p, err := tx.PaymentPassword(ctx, w.ID); {
+		case err == nil:
+			pw = &p
+		case ErrorCode(err) != CodeNotFound:
+			return err
+		}
 		cards, err := tx.Cards(ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		v = CustomerView{Customer: c, Wallet: w, Cards: cards}
+		c = Customer{ID: c.ID, Phone: MaskPhone(c.Phone), CreatedAt: c.CreatedAt}
+		v = CustomerView{Customer: c, Wallet: w, Balance: accts[w.Account].Balance, PromoBalance: accts[w.PromoAccount].Balance,
+			Points: accts[w.PointsAccount].Balance, PaymentPassword: paymentPasswordStatus(pw, now), Cards: cards}
 		return nil
 	})
-	return v, err
+	if err != nil {
+		return CustomerView{}, err
+	}
+	err = s.audited(ctx, st, ActionWalletView, v.Customer.ID, map[string]string{"wallet_id": v.Wallet.ID, "via": via})
+	if err != nil {
+		return CustomerView{}, err
+	}
+	return v, nil
+}
+
+// audited records a look of staff member st at subject.
+func (s *WalletStatusService) audited(ctx context.Context, st Staff, action, subject string, detail map[string]string) error {
+	return s.Store.Transact(ctx, func(tx Tx) error {
+		return tx.AddAudit(ctx, audit(ctx, nowIn(s.Now, tx), Actor{ActorStaff, st.ID}, action, subject, detail))
+	})
+}
+
+// History returns up to limit of the wallet's movements with ids below before
+// (from the newest when before is ""), newest first: the customer's own history
+// (GET /v1/transactions), for an agent. Every look is audited (ActionWalletHistory)
+// before it is answered.
+// Errors: invalid_request (id, cursor, limit), not_found.
+func (s *WalletStatusService) History(ctx context.Context, st Staff, walletID, before string, limit int) ([]Movement, error) {
+	if limit < 1 || limit > MaxPageSize+1 {
+		return nil, Errorf(CodeInvalidRequest, "limit must be an integer from 1 to %d", MaxPageSize)
+	}
+	if before != "" && !ValidID("mov", before) {
+		return nil, Errorf(CodeInvalidRequest, "cursor is not one this server gave out")
+	}
+	var (
+		w  Wallet
+		ms []Movement
+	)
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		if w, err = byWalletID(ctx, walletID)(tx); err != nil {
+			return err
+		}
+		ms, err = tx.Movements(ctx, w.ID, before, limit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	detail := map[string]string{"wallet_id": w.ID}
+	if before != "" {
+		detail["cursor"] = before
+	}
+	if err := s.audited(ctx, st, ActionWalletHistory, w.CustomerID, detail); err != nil {
+		return nil, err
+	}
+	return ms, nil
 }

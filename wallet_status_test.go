@@ -215,17 +215,17 @@ func TestAgentAndAdmin(t *testing.T) {
 	s := newStatusFixture(t, false)
 	ctx := t.Context()
 	agent := hebao.Staff{ID: "stf_agent", Role: hebao.RoleAgent}
-	v, err := s.ws.LookupByPhone(ctx, phone)
+	v, err := s.ws.LookupByPhone(ctx, agent, phone)
 	if err != nil || v.Wallet.ID != s.user.Wallet.ID || v.Customer.ID != s.user.Customer.ID {
 		t.Fatalf("lookup: %+v, %v", v, err)
 	}
-	if _, err := s.ws.LookupByPhone(ctx, "13900139000"); hebao.ErrorCode(err) != hebao.CodeNotFound {
+	if _, err := s.ws.LookupByPhone(ctx, agent, "13900139000"); hebao.ErrorCode(err) != hebao.CodeNotFound {
 		t.Errorf("unknown phone: %v", err)
 	}
-	if _, err := s.ws.LookupByID(ctx, "cus_x"); hebao.ErrorCode(err) != hebao.CodeInvalidRequest {
+	if _, err := s.ws.LookupByID(ctx, agent, "cus_x"); hebao.ErrorCode(err) != hebao.CodeInvalidRequest {
 		t.Errorf("malformed id: %v", err)
 	}
-	if _, err := s.ws.LookupByID(ctx, hebao.NewID("cus")); hebao.ErrorCode(err) != hebao.CodeNotFound {
+	if _, err := s.ws.LookupByID(ctx, agent, hebao.NewID("cus")); hebao.ErrorCode(err) != hebao.CodeNotFound {
 		t.Errorf("unknown id: %v", err)
 	}
 	if _, err := s.ws.AgentFreeze(ctx, agent, hebao.NewID("wal"), "x"); hebao.ErrorCode(err) != hebao.CodeNotFound {

@@ -73,6 +73,7 @@ func TestWalletUsed(t *testing.T) {
 		UsedThisYear: 30_450,
 		// the fixture sets a payment password for r
 		PaymentPasswordSet: true,
+		PaymentPassword:    hebao.PaymentPasswordSet,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("wallet (-want +got):\n%s", diff)
@@ -104,7 +105,7 @@ func TestWalletNew(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := hebao.WalletView{Wallet: r.Wallet, Limits: hebao.DefaultTierLimits()[3]}
+		want := hebao.WalletView{Wallet: r.Wallet, Limits: hebao.DefaultTierLimits()[3], PaymentPassword: hebao.PaymentPasswordNotSet}
 		if name == "custom" {
 			want.Limits.DailyPayments = 123
 		}

@@ -95,7 +95,10 @@ type walletJSON struct {
 	PromoBalance int64  `json:"promo_balance"`
 	// PaymentPasswordSet says whether a payment password has been set.
 	PaymentPasswordSet bool `json:"payment_password_set"`
-	Limits             struct {
+	// PaymentPassword is not_set, set, locked (wrong tries) or reset_required
+	// (customer service locked it until a reset with an SMS code and the ID number).
+	PaymentPassword string `json:"payment_password"`
+	Limits          struct {
 		BalanceCap     *int64 `json:"balance_cap"`
 		SinglePayment  *int64 `json:"single_payment"`
 		DailyPayments  *int64 `json:"daily_payments"`
@@ -118,7 +121,7 @@ func (s *Server) getWallet(w http.ResponseWriter, r *http.Request, sess hebao.Se
 		return err
 	}
 	out := walletJSON{ID: v.Wallet.ID, Status: string(v.Wallet.Status), Tier: v.Wallet.Tier, Balance: v.Balance, PromoBalance: v.PromoBalance,
-		PaymentPasswordSet: v.PaymentPasswordSet}
+		PaymentPasswordSet: v.PaymentPasswordSet, PaymentPassword: string(v.PaymentPassword)}
 	out.Limits.BalanceCap = limit(v.Limits.BalanceCap)
 	out.Limits.SinglePayment = limit(v.Limits.SinglePayment)
 	out.Limits.DailyPayments = limit(v.Limits.DailyPayments)

@@ -28,7 +28,7 @@ func TestCustomerFlow(t *testing.T) {
 	reg.Token = gjson(t, rec.Body.Bytes(), "token")
 
 	rec = s.do(t, "GET", "/v1/wallet", bearerHeader(reg.Token), "")
-	want := `{"id":"` + reg.WalletID + `","status":"active","tier":4,"balance":0,"promo_balance":0,"payment_password_set":false,` +
+	want := `{"id":"` + reg.WalletID + `","status":"active","tier":4,"balance":0,"promo_balance":0,"payment_password_set":false,"payment_password":"not_set",` +
 		`"limits":{"balance_cap":1000000,"single_payment":200000,"daily_payments":500000,"yearly_payments":5000000},` +
 		`"used":{"today":0,"this_year":0}}` + "\n"
 	if rec.Code != 200 || rec.Body.String() != want {

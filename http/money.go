@@ -320,6 +320,13 @@ func (s *Server) listTransactions(w http.ResponseWriter, r *http.Request, sess h
 	if err != nil {
 		return err
 	}
+	return writeTransactionPage(w, ms, limit)
+}
+
+// writeTransactionPage writes ms, read with one more than limit asked for, as a page
+// of at most limit transactions and the cursor of the next page: null when ms holds
+// no more than limit.
+func writeTransactionPage(w http.ResponseWriter, ms []hebao.Movement, limit int) error {
 	out := struct {
 		Items      []transactionJSON `json:"items"`
 		NextCursor *string           `json:"next_cursor"`

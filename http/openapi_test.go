@@ -119,6 +119,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	mon.withShop(t)          // and has merchants
 	payerA := mon.payer(t, "15000150000", "110101198001011232", "6222026000070007")
 	payerB := mon.payer(t, "15100151000", "11010119850505456X", "6222026000070015")
+	resetting := mon.payer(t, "15300153000", "110101199505050010", "6222026000070023") // an agent starts a reset
 	mon.fund(t, payerA, 10_000)
 	_, paid := answer(t, mon.post(t, payerA.Token, "/v1/transfers", "oa-1", transferBody("15100151000", 100, payPassword)))
 	_, out := answer(t, mon.post(t, payerA.Token, "/v1/withdrawals", "oa-2", body(map[string]any{"card_id": payerA.card, "amount": 100, "payment_password": payPassword})))
@@ -386,6 +387,24 @@ func TestOpenAPIResponses(t *testing.T) {
 		{name: "agent unfreeze", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + known.Wallet.ID + "/unfreeze", header: authJSON(acct.agent), body: `{"identity_check": "answered the three security questions"}`, status: 200},
 		{name: "agent unfreeze again", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + known.Wallet.ID + "/unfreeze", header: authJSON(acct.agent), body: `{"identity_check": "again"}`, status: 409},
 		{name: "agent unfreeze, malformed", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/wal_x/unfreeze", header: authJSON(acct.agent), body: `{"identity_check": "x"}`, status: 400},
+		{name: "agent history", cfg: acct.cfg, method: "GET", target: "/v1/agent/wallets/" + payerA.Wallet.ID + "/transactions?limit=1", header: bearerHeader(acct.agent), status: 200},
+		{name: "agent history, empty", cfg: acct.cfg, method: "GET", target: "/v1/agent/wallets/" + known.Wallet.ID + "/transactions", header: bearerHeader(acct.admin), status: 200},
+		{name: "agent history, malformed", cfg: acct.cfg, method: "GET", target: "/v1/agent/wallets/wal_x/transactions", header: bearerHeader(acct.agent), status: 400},
+		{name: "agent history, bad cursor", cfg: acct.cfg, method: "GET", target: "/v1/agent/wallets/" + payerA.Wallet.ID + "/transactions?cursor=x", header: bearerHeader(acct.agent), status: 400},
+		{name: "agent history, unknown", cfg: acct.cfg, method: "GET", target: "/v1/agent/wallets/" + noWallet + "/transactions", header: bearerHeader(acct.agent), status: 404},
+		{name: "agent history, customer", cfg: acct.cfg, method: "GET", target: "/v1/agent/wallets/" + payerA.Wallet.ID + "/transactions", header: bearerHeader(payerA.Token), status: 403},
+		{name: "agent history, no token", cfg: acct.cfg, method: "GET", target: "/v1/agent/wallets/" + payerA.Wallet.ID + "/transactions", status: 401},
+		{name: "agent reset, no identity check", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + resetting.Wallet.ID + "/payment-password/reset", header: authJSON(acct.agent), body: `{}`, status: 400},
+		{name: "agent reset, malformed", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/wal_x/payment-password/reset", header: authJSON(acct.agent), body: `{"identity_check": "x"}`, status: 400},
+		{name: "agent reset, unknown", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + noWallet + "/payment-password/reset", header: authJSON(acct.agent), body: `{"identity_check": "x"}`, status: 404},
+		{name: "agent reset, customer", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + resetting.Wallet.ID + "/payment-password/reset", header: authJSON(resetting.Token), body: `{"identity_check": "x"}`, status: 403},
+		{name: "agent reset, no token", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + resetting.Wallet.ID + "/payment-password/reset", header: jsonHeader(), body: `{"identity_check": "x"}`, status: 401},
+		{name: "agent reset, no real name", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + known.Wallet.ID + "/payment-password/reset", header: authJSON(acct.agent), body: `{"identity_check": "x"}`, status: 422},
+		{name: "agent reset, not configured", cfg: noIdentity, method: "POST", target: "/v1/agent/wallets/" + resetting.Wallet.ID + "/payment-password/reset", header: authJSON(acct.agent), body: `{"identity_check": "x"}`, status: 503},
+		{name: "agent reset", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + resetting.Wallet.ID + "/payment-password/reset", header: authJSON(acct.agent), body: `{"identity_check": "called in; name and the last four digits of the ID number match"}`, status: 200},
+		{name: "agent reset again", cfg: acct.cfg, method: "POST", target: "/v1/agent/wallets/" + resetting.Wallet.ID + "/payment-password/reset", header: authJSON(acct.agent), body: `{"identity_check": "again"}`, status: 409},
+		{name: "wallet, reset required", cfg: acct.cfg, method: "GET", target: "/v1/wallet", header: bearerHeader(resetting.Token), status: 200},
+		{name: "transfer, reset required", cfg: acct.cfg, method: "POST", target: "/v1/transfers", header: idem(resetting.Token, "oa-reset-1"), body: transferBody("15000150000", 1, payPassword), status: 423},
 		{name: "set tier", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + known.Wallet.ID + "/tier", header: authJSON(acct.admin), body: `{"tier": 1}`, status: 200},
 		{name: "set tier, bad tier", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + known.Wallet.ID + "/tier", header: authJSON(acct.admin), body: `{"tier": 5}`, status: 400},
 		{name: "set tier, unknown", cfg: acct.cfg, method: "POST", target: "/v1/admin/wallets/" + noWallet + "/tier", header: authJSON(acct.admin), body: `{"tier": 2}`, status: 404},

@@ -52,7 +52,8 @@ type Config struct {
 	// Face runs the face check (POST /v1/wallet/face-verification); nil, or one
 	// without a verifier, answers 503.
 	Face *hebao.FaceService
-	// PaymentPasswords sets and resets payment passwords; nil answers 503.
+	// PaymentPasswords sets and resets payment passwords, and starts resets for
+	// agents (POST /v1/agent/wallets/{id}/payment-password/reset); nil answers 503.
 	PaymentPasswords *hebao.PaymentPasswordService
 	// WalletStatus freezes, unfreezes and closes wallets and sets tiers, and looks
 	// customers up for agents; nil answers those routes 503.
@@ -255,6 +256,8 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/agent/customers/{id}", s.asStaff(hebao.RoleAgent, s.agentGetCustomer))
 	s.handle("POST /v1/agent/wallets/{id}/freeze", s.asStaff(hebao.RoleAgent, s.agentFreeze))
 	s.handle("POST /v1/agent/wallets/{id}/unfreeze", s.asStaff(hebao.RoleAgent, s.agentUnfreeze))
+	s.handle("GET /v1/agent/wallets/{id}/transactions", s.asStaff(hebao.RoleAgent, s.agentWalletHistory))
+	s.handle("POST /v1/agent/wallets/{id}/payment-password/reset", s.asStaff(hebao.RoleAgent, s.agentStartReset))
 	s.handle("POST /v1/tickets", s.asCustomer(s.openTicket))
 	s.handle("GET /v1/tickets", s.asCustomer(s.listTickets))
 	s.handle("GET /v1/tickets/{id}", s.asCustomer(s.getTicket))

@@ -108,15 +108,20 @@ func (s *Server) closeWallet(w http.ResponseWriter, r *http.Request, sess hebao.
 	return s.writeWalletStatus(w, wal)
 }
 
-// agentCustomerJSON is a customer as an agent sees it.
+// agentCustomerJSON is a customer as an agent sees it: the phone masked, the
+// wallet's balances (fen; points are points) and the state of its payment password.
 type agentCustomerJSON struct {
 	ID        string    `json:"id"`
 	Phone     string    `json:"phone"`
 	CreatedAt time.Time `json:"created_at"`
 	Wallet    struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
-		Tier   int    `json:"tier"`
+		ID              string `json:"id"`
+		Status          string `json:"status"`
+		Tier            int    `json:"tier"`
+		Balance         int64  `json:"balance"`
+		PromoBalance    int64  `json:"promo_balance"`
+		Points          int64  `json:"points"`
+		PaymentPassword string `json:"payment_password"`
 	} `json:"wallet"`
 	Cards []cardJSON `json:"cards"`
 }
@@ -124,18 +129,21 @@ type agentCustomerJSON struct {
 func (s *Server) writeAgentCustomer(w http.ResponseWriter, v hebao.CustomerView) error {
 	out := agentCustomerJSON{ID: v.Customer.ID, Phone: v.Customer.Phone, CreatedAt: v.Customer.CreatedAt.UTC(), Cards: cardsOut(v.Cards).Cards}
 	out.Wallet.ID, out.Wallet.Status, out.Wallet.Tier = v.Wallet.ID, string(v.Wallet.Status), v.Wallet.Tier
+	out.Wallet.Balance, out.Wallet.PromoBalance, out.Wallet.Points = v.Balance, v.PromoBalance, v.Points
+	out.Wallet.PaymentPassword = string(v.PaymentPassword)
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, http.StatusOK, out)
 }
 
 // agentFindCustomer looks a customer up by phone: GET /v1/agent/customers?phone=
-// (agent) → 200 customer with wallet and masked cards.
+// (agent) → 200 customer with the phone masked, the wallet with its balances and
+// masked cards; the look is audited.
 // Errors: invalid_request, not_found.
-func (s *Server) agentFindCustomer(w http.ResponseWriter, r *http.Request, _ hebao.Staff) error {
+func (s *Server) agentFindCustomer(w http.ResponseWriter, r *http.Request, st hebao.Staff) error {
 	if s.walletStatus == nil {
 		return notConfigured("customer look-ups")
 	}
-	v, err := s.walletStatus.LookupByPhone(r.Context(), r.URL.Query().Get("phone"))
+	v, err := s.walletStatus.LookupByPhone(r.Context(), st, r.URL.Query().Get("phone"))
 	if err != nil {
 		return err
 	}
@@ -144,15 +152,65 @@ func (s *Server) agentFindCustomer(w http.ResponseWriter, r *http.Request, _ heb
 
 // agentGetCustomer shows a customer: GET /v1/agent/customers/{id} (agent).
 // Errors: invalid_request, not_found.
-func (s *Server) agentGetCustomer(w http.ResponseWriter, r *http.Request, _ hebao.Staff) error {
+func (s *Server) agentGetCustomer(w http.ResponseWriter, r *http.Request, st hebao.Staff) error {
 	if s.walletStatus == nil {
 		return notConfigured("customer look-ups")
 	}
-	v, err := s.walletStatus.LookupByID(r.Context(), r.PathValue("id"))
+	v, err := s.walletStatus.LookupByID(r.Context(), st, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	return s.writeAgentCustomer(w, v)
+}
+
+// agentWalletHistory pages through a customer's history for an agent, newest
+// first, as the customer's own GET /v1/transactions shows it:
+// GET /v1/agent/wallets/{id}/transactions?limit=&cursor= (agent) → {items,
+// next_cursor}. Every page read is audited.
+// Errors: invalid_request (id, limit, cursor), not_found.
+func (s *Server) agentWalletHistory(w http.ResponseWriter, r *http.Request, st hebao.Staff) error {
+	limit, before, err := page(r, "mov")
+	if err != nil {
+		return err
+	}
+	if s.walletStatus == nil {
+		return notConfigured("customer look-ups")
+	}
+	ms, err := s.walletStatus.History(r.Context(), st, r.PathValue("id"), before, limit+1)
+	if err != nil {
+		return err
+	}
+	return writeTransactionPage(w, ms, limit)
+}
+
+// resetStartJSON is the answer of an agent's start of a payment-password reset.
+type resetStartJSON struct {
+	WalletID  string    `json:"wallet_id"`
+	Status    string    `json:"status"` // always reset_required
+	StartedAt time.Time `json:"started_at"`
+}
+
+// agentStartReset locks a wallet's payment password until its holder resets it in
+// the app, after an identity check: POST /v1/agent/wallets/{id}/payment-password/reset
+// {identity_check} (agent) → 200 {wallet_id, status: reset_required, started_at}.
+// The customer is told in the inbox and by SMS.
+// Errors: invalid_request, not_found, real_name_required, conflict.
+func (s *Server) agentStartReset(w http.ResponseWriter, r *http.Request, st hebao.Staff) error {
+	var req struct {
+		IdentityCheck string `json:"identity_check"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if s.payPasswords == nil {
+		return notConfigured("payment passwords")
+	}
+	out, err := s.payPasswords.StartReset(r.Context(), st, r.PathValue("id"), req.IdentityCheck)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, resetStartJSON{WalletID: out.Wallet.ID, Status: string(hebao.PaymentPasswordResetRequired), StartedAt: out.At.UTC()})
 }
 
 // agentFreeze freezes a wallet: POST /v1/agent/wallets/{id}/freeze {reason} (agent).

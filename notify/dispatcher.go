@@ -153,7 +153,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 					return err
 				}
 				dl := delivery{n: sd.n}
-				if dl.phone, err = d.smsPhone(ctx, tx, sd.m); err != nil {
+				if dl.phone, err = d.smsPhone(ctx, tx, sd.m, sd.n.Kind); err != nil {
 					if hebao.ErrorCode(err) != hebao.CodeNotFound {
 						return err
 					}
@@ -188,11 +188,20 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	return count, nil
 }
 
-// smsPhone returns the phone to send an SMS about m to, or "" if its amount is
-// below the wallet's threshold or the customer wants none.
-func (d *Dispatcher) smsPhone(ctx context.Context, tx hebao.Tx, m hebao.MovementEvent) (string, error) {
+// smsPhone returns the phone to send an SMS about m, whose notification is of
+// kind, to, or "" if its amount is below the wallet's threshold or the customer
+// wants none. A payment-password reset is sent whatever the settings: it is a
+// security notice, not a movement of money.
+func (d *Dispatcher) smsPhone(ctx context.Context, tx hebao.Tx, m hebao.MovementEvent, kind string) (string, error) {
 	if d.SMS == nil {
 		return "", nil
+	}
+	if kind == NotificationPaymentPasswordReset {
+		c, err := tx.CustomerByID(ctx, m.CustomerID)
+		if err != nil {
+			return "", err
+		}
+		return c.Phone, nil
 	}
 	s := hebao.DefaultWalletSettings(m.WalletID)
 	if m.WalletID != "" {

@@ -3,7 +3,9 @@
 // pushes them to the customer's open apps through a Hub (streamed by ServeEvents as
 // Server-Sent Events) and sends an SMS when the amount reaches the customer's
 // threshold (never for points expiring, whose amount is points, not fen, nor for
-// customer service's replies to tickets, which have none). Delivery is at least
+// customer service's replies to tickets, which have none). A payment-password reset
+// started by customer service is a security notice: it is sent by SMS whatever the
+// threshold, so that a holder who did not ask for it hears of it. Delivery is at least
 // once: every notification carries an id derived from its event, so a repeat is
 // stored once and can be dropped by receivers.
 package notify
@@ -36,6 +38,13 @@ func FromEvent(e hebao.Event) (hebao.Notification, bool, error) {
 		}
 		return fromTicketReply(e, p), true, nil
 	}
+	if e.Kind == hebao.EventPaymentPasswordReset {
+		p, err := resetOf(e)
+		if err != nil {
+			return hebao.Notification{}, false, err
+		}
+		return fromReset(e, p), true, nil
+	}
 	m, ok, err := movementOf(e)
 	if !ok || err != nil {
 		return hebao.Notification{}, ok, err
@@ -61,6 +70,10 @@ func sides(e hebao.Event, m hebao.MovementEvent) []side {
 	if e.Kind == hebao.EventTicketMessage {
 		p, _, _ := ticketReplyOf(e) // decoded once already by movementOf
 		return []side{{m, fromTicketReply(e, p)}}
+	}
+	if e.Kind == hebao.EventPaymentPasswordReset {
+		p, _ := resetOf(e) // decoded once already by movementOf
+		return []side{{m, fromReset(e, p)}}
 	}
 	out := []side{{m, fromMovement(e, m)}}
 	if o := m.Other; o != nil && o.CustomerID != "" {
@@ -93,6 +106,14 @@ func movementOf(e hebao.Event) (hebao.MovementEvent, bool, error) {
 			return m, false, err
 		}
 		return hebao.MovementEvent{CustomerID: p.CustomerID}, true, nil
+	}
+	if e.Kind == hebao.EventPaymentPasswordReset {
+		// No money either; the SMS is sent whatever the threshold (smsPhone).
+		p, err := resetOf(e)
+		if err != nil {
+			return m, false, err
+		}
+		return hebao.MovementEvent{CustomerID: p.CustomerID, WalletID: p.WalletID}, true, nil
 	}
 	if e.Kind != hebao.EventMovement {
 		return m, false, nil
@@ -195,6 +216,46 @@ func fromTicketReply(e hebao.Event, p hebao.TicketMessageEvent) hebao.Notificati
 	}
 }
 
+// NotificationPaymentPasswordReset is the kind of the notification that customer
+// service locked the payment password until the holder sets a new one.
+const NotificationPaymentPasswordReset = hebao.EventPaymentPasswordReset
+
+// ResetTitle is the notification of a payment-password reset started by customer
+// service, in plain English; the app shows its own words for the kind.
+const ResetTitle = "Customer service locked your payment password at your request. Set a new one in the app with an SMS code and your ID number. If you did not call us, contact us at once."
+
+// resetSMS is the text message of a payment-password reset, in Chinese and
+// English: it may reach a phone whose app is not open.
+const resetSMS = "【荷包 Hebao】应您的要求，客服已锁定您的支付密码。请在荷包 App 中用短信验证码和身份证号设置新的支付密码。如果您没有联系过客服，请立即联系我们。 " + ResetTitle
+
+// resetOf decodes the payload of a payment-password reset event.
+func resetOf(e hebao.Event) (hebao.PaymentPasswordResetEvent, error) {
+	var p hebao.PaymentPasswordResetEvent
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return p, fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	if e.ID == "" || p.CustomerID == "" || p.WalletID == "" {
+		return p, fmt.Errorf("event %s: a payment-password reset event needs an id, a customer and a wallet", e.ID)
+	}
+	return p, nil
+}
+
+// fromReset is the notification that customer service locked p's payment password
+// until a reset: no amount, and no transaction.
+func fromReset(e hebao.Event, p hebao.PaymentPasswordResetEvent) hebao.Notification {
+	at := p.At
+	if at.IsZero() {
+		at = e.CreatedAt
+	}
+	return hebao.Notification{
+		ID:         notificationID(e.ID),
+		CustomerID: p.CustomerID,
+		Kind:       NotificationPaymentPasswordReset,
+		Title:      ResetTitle,
+		CreatedAt:  at.UTC(),
+	}
+}
+
 // notificationID is "ntf_" and the event id without its prefix: time-sortable like
 // the event's, so an inbox read newest first by id is in the order of the events.
 func notificationID(eventID string) string {
@@ -276,8 +337,12 @@ func Title(m hebao.MovementEvent) string {
 	return fmt.Sprintf("%s of %s: %s%s", strings.ReplaceAll(string(m.Kind), "_", " "), amount, m.Status, why)
 }
 
-// SMSText is the text message for n: the title and the balance after it.
+// SMSText is the text message for n: the title and the balance after it; for a
+// payment-password reset, what to do, in Chinese and English.
 func SMSText(n hebao.Notification) string {
+	if n.Kind == NotificationPaymentPasswordReset {
+		return resetSMS
+	}
 	return "【荷包 Hebao】" + n.Title + ". Balance: " + hebao.FormatCNY(n.BalanceAfter) + "."
 }
 

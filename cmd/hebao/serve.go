@@ -101,9 +101,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 	otp := &hebao.OTPService{Store: db, SMS: smsOut.gateway, Key: otpKey(k.Ledger)}
 	staff := &hebao.StaffService{Store: db}
-	payPasswords := &hebao.PaymentPasswordService{Store: db, Keys: keyring, OTP: otp}
 	hub := notify.NewHub()
 	dispatcher := &notify.Dispatcher{Store: db, Hub: hub, SMS: smsOut.gateway, Log: log}
+	// An agent's start of a payment-password reset emits the customer's notice.
+	payPasswords := &hebao.PaymentPasswordService{Store: db, Keys: keyring, OTP: otp, Committed: dispatcher.Wake}
 	bankService := &hebao.BankService{Store: db, Bank: bank, Keys: keyring, Tiers: hebao.DefaultTierLimits(),
 		Passwords: payPasswords, OTP: otp, Timeout: bankWait, Log: log, Committed: dispatcher.Wake}
 	transfers := &hebao.TransferService{Store: db, Tiers: hebao.DefaultTierLimits(), Passwords: payPasswords, OTP: otp,
