@@ -190,6 +190,14 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 	if err != nil {
 		return nil, nil, err
 	}
+	if head.Seq != db.cacheSeq {
+		// Someone else committed transfers since this process last did: any cached
+		// balance may be old, too high as well as too low, and a too-high one that
+		// still covers a spend would pass the guard and be reported as the balance
+		// after it.
+		db.cache.reset()
+		db.cacheSeq = head.Seq
+	}
 	b := &batchState{
 		head:      head,
 		ctx:       ctx,
@@ -267,6 +275,7 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 		}
 		db.cache.put(acct)
 	}
+	db.cacheSeq = head.Seq + int64(len(b.transfers)) // the head this batch committed
 	return results, deferred, nil
 }
 

@@ -61,7 +61,12 @@ type DB struct {
 	once    sync.Once
 	now     func() time.Time
 	cache   *accountCache // the committer's; see cache.go
-	rows    *rowCache     // the committer's; see cache.go
+	// cacheSeq is the chain head's seq when cache was last made right: after this
+	// process's last commit. Every balance change is a transfer, which moves the
+	// head, so a head found elsewhere at the next batch means another process (or
+	// command) changed balances and the cache is dropped. Only the committer uses it.
+	cacheSeq int64
+	rows     *rowCache // the committer's; see cache.go
 	// merchants are shared by the committer and Views: a committed merchant row
 	// never changes.
 	merchants merchantCache

@@ -553,6 +553,33 @@ func TestStaleCacheAcrossProcesses(t *testing.T) {
 	})
 }
 
+// TestStaleCacheHighBalance: another process spent part of a balance this one has
+// cached, and what is left still covers the next spend. The guard has nothing to
+// catch, so only the chain head (which moved) tells this process its cache is old:
+// the balance it reports after the transfer — what notifications and movement events
+// show as balance_after — is the database's, not the cache's.
+func TestStaleCacheHighBalance(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		db1 := open(t)
+		db2 := open(t)
+		src, ids := makeAccounts(t, db1, 1, 100) // db1 believes a holds 100
+		a := ids[0]
+		post(t, db2, a, src, 30) // it holds 70
+		ctx := context.Background()
+		tr := &hebao.Transfer{ID: hebao.NewID("tr"), Kind: hebao.TransferTest, Postings: hebao.Move(a, src, hebao.CNY, 10)}
+		if err := db1.Transact(ctx, func(tx hebao.Tx) error { return tx.Post(ctx, tr) }); err != nil {
+			t.Fatal(err)
+		}
+		if tr.Balances[a] != 60 {
+			t.Errorf("balance after the transfer %d, want 60 (the cache said 100, so 90 would be its stale word)", tr.Balances[a])
+		}
+		if bal, _ := db1.Balances(ctx, a); bal[a] != 60 {
+			t.Errorf("balance %d, want 60", bal[a])
+		}
+		mustVerify(t, db1)
+	})
+}
+
 // TestStaleCacheGuardAmongMany: one stale account among the many a batch spends
 // from is caught by the guard, and the batch reruns on fresh reads; the other
 // accounts are left as they were.
