@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -40,10 +41,23 @@ func (t *tx) AddNotification(_ context.Context, n hebao.Notification) error {
 	if n.ID == "" || n.CustomerID == "" || n.Kind == "" {
 		return hebao.Errorf(hebao.CodeInvalidRequest, "a notification needs an id, a customer and a kind")
 	}
-	_, err := t.exec(notificationInsert, n.ID, n.CustomerID, n.Kind, n.Title, n.Amount, n.Counterparty,
+	added, err := t.exec(notificationInsert, n.ID, n.CustomerID, n.Kind, n.Title, n.Amount, n.Counterparty,
 		n.BalanceAfter, n.TransactionID, n.CreatedAt.UnixMicro())
 	if err != nil {
 		return t.retryable(fmt.Errorf("store notification: %w", err))
+	}
+	if _, pg := t.b.w.(*pgTx); pg && added == 1 {
+		// Announce it to every process's listener (ListenNotifications): PostgreSQL
+		// sends it at commit, and not at all if the batch or this closure rolls back.
+		// A notification stored already (an event dispatched twice) is not announced
+		// again.
+		payload, err := json.Marshal(n)
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(pgNotify, NotificationChannel, string(payload)); err != nil {
+			return t.retryable(fmt.Errorf("announce notification: %w", err))
+		}
 	}
 	return nil
 }
