@@ -217,6 +217,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	workers.Go(func() {
 		points.RunExpiry(work, time.Hour, func(err error) { log.Error("expiring points", "err", err) })
 	})
+	if db.Dialect() == "postgres" {
+		// Several servers may share a PostgreSQL database, and any of them may
+		// dispatch a customer's notification: each hears every server's (announced
+		// at commit) and pushes them to the event streams open on it. Its own
+		// dispatcher then leaves the Hub alone, or local streams would get each twice.
+		dispatcher.Hub = nil
+		workers.Go(func() {
+			err := db.ListenNotifications(work, func(n hebao.Notification) { hub.Publish(n) }, nil)
+			if work.Err() == nil {
+				log.Error("notification listener stopped", "err", err)
+			}
+		})
+	}
 	workers.Go(func() {
 		if err := dispatcher.Run(work); err != nil {
 			log.Error("notification dispatcher stopped", "err", err)
