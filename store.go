@@ -78,6 +78,7 @@ type Tx interface {
 	PointsTx
 	TicketTx
 	StatsTx
+	DevTx
 }
 
 // CustomerTx is the part of Tx that keeps customers, their wallets and their devices.

@@ -60,6 +60,8 @@ type data struct {
 	interest      interestData // interest.go
 	pointsExpiry  map[int]bool // years whose points expiry finished
 	tickets       ticketData   // ticket.go
+	devSMS        []hebao.SMSMessage // oldest first: dev.go
+	devSeed       []byte
 }
 
 type storedReply struct {
@@ -125,6 +127,7 @@ func (d *data) clone() *data {
 	c.pointsExpiry = maps.Clone(d.pointsExpiry)
 	c.interest = d.interest.clone()
 	c.tickets = d.tickets.clone()
+	c.devSMS = slices.Clone(d.devSMS)
 	return &c
 }
 
