@@ -57,9 +57,9 @@ type data struct {
 	campaigns     map[string]hebao.Campaign
 	grants        map[string]hebao.Grant
 	coupons       map[string]hebao.Coupon
-	interest      interestData // interest.go
-	pointsExpiry  map[int]bool // years whose points expiry finished
-	tickets       ticketData   // ticket.go
+	interest      interestData       // interest.go
+	pointsExpiry  map[int]bool       // years whose points expiry finished
+	tickets       ticketData         // ticket.go
 	devSMS        []hebao.SMSMessage // oldest first: dev.go
 	devSeed       []byte
 }
