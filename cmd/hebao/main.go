@@ -1,6 +1,7 @@
 // Command hebao runs the Hebao wallet platform: `hebao serve` serves the API,
 // `hebao migrate` brings a database's schema up to date, `hebao verify` proves
-// the ledger, and `hebao staff add` creates staff accounts.
+// the ledger, `hebao staff add` creates staff accounts, and `hebao bench` loads a
+// running server through its HTTP API.
 package main
 
 import (
@@ -59,6 +60,8 @@ Commands:
 	          the password read from standard input
 	interest  interest accrue [--date YYYY-MM-DD]: accrue a day's interest (and credit
 	          it on the 20th of March, June, September and December)
+	bench     load a running server (serve --dev) through its HTTP API, report
+	          throughput and latency, then check the ledger and the balances
 
 Flags of every command:
 
@@ -107,6 +110,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.staff(ctx, args)
 	case "interest":
 		return m.interest(ctx, args)
+	case "bench":
+		return m.bench(ctx, args)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

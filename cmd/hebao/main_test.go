@@ -347,7 +347,7 @@ func TestCommandLine(t *testing.T) {
 		stdout  string
 	}{
 		{name: "no command", args: nil, usage: true, wantErr: "no command given"},
-		{name: "unknown command", args: []string{"bench"}, usage: true, wantErr: `unknown command "bench"`},
+		{name: "unknown command", args: []string{"deploy"}, usage: true, wantErr: `unknown command "deploy"`},
 		{name: "help", args: []string{"help"}, stdout: "Usage:"},
 		{name: "unknown flag", args: []string{"verify", "--nope"}, usage: true, wantErr: "flag provided but not defined: -nope"},
 		{name: "stray argument", args: []string{"migrate", "now"}, usage: true, wantErr: `migrate: unexpected argument "now"`},
