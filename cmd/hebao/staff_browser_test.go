@@ -263,3 +263,118 @@ func TestBrowserStaffVerifiesLedger(t *testing.T) {
 	}
 	b.screenshot("staff-ledger")
 }
+
+// TestBrowserStaffStartsReset: an agent looks a customer up and sees the balance,
+// the payment password's state and the top-up in the history; the API tells them
+// a reset needs an identity check; they start one with the check made. The
+// customer's payment with the old password is then refused in the app with the
+// API's words and a way to the reset; the inbox has the notice, and the settings
+// screen opens the reset (SMS code and ID number).
+func TestBrowserStaffStartsReset(t *testing.T) {
+	srv, dev := startStaffServer(t)
+	phone := newPhone()
+	const password, payPassword = "my secret 8", "528471"
+	tok := openWallet(t, srv, phone, password, payPassword, 10000)
+
+	b := newBrowser(t, srv)
+	b.staffSignIn(dev.Agent)
+	b.fill("#cust-phone", phone)
+	b.click("#cust-search button[type=submit]")
+	b.waitFor(`#paypw-status [data-status="set"]`)
+	if got := b.text("#wallet-balance"); got != "¥100.00" {
+		t.Errorf("the agent sees a balance of %q, want ¥100.00", got)
+	}
+	if got := b.text("#customer"); strings.Contains(got, phone) || !strings.Contains(got, phone[:3]+"****"+phone[7:]) ||
+		strings.Contains(got, "11010519491231002X") || strings.Contains(got, "6222026000001234") {
+		t.Errorf("the look-up shows a full phone, ID or card number, or no masked phone: %q", got)
+	}
+	row := `#history-table tr[data-kind="topup"][data-status="succeeded"]`
+	if got := b.text(row); !strings.Contains(got, "充值") || !strings.Contains(got, "+¥100.00") || !strings.Contains(got, "**** 1234") {
+		t.Errorf("the history's top-up row says %q", got)
+	}
+
+	// No identity check: the API's own words.
+	b.click("#reset-form button[type=submit]")
+	if got := b.text("#reset-form .alert.error .detail"); got != "identity_check is required" {
+		t.Errorf("starting a reset without an identity check shows %q", got)
+	}
+	const check = "来电核验：客户报出姓名、身份证后四位及绑定卡后四位，均一致"
+	b.fill("#reset-check", check)
+	b.click("#reset-form button[type=submit]")
+	b.waitFor(`#paypw-status [data-status="reset_required"]`)
+	b.waitFor("#reset-pending")
+	b.run("scroll to the top", chromedp.Evaluate[chromedp.Void](`scrollTo(0, 0)`))
+	b.screenshot("staff-customer-reset")
+
+	var page struct {
+		Items []struct {
+			Action string
+			Actor  struct{ Kind, ID string }
+			Detail map[string]string
+		}
+	}
+	apiJSON(t, srv, "GET", "/v1/admin/audit?limit=20", staffToken(t, srv, dev.Admin), "", nil, &page)
+	seen := map[string]int{}
+	for _, r := range page.Items {
+		if r.Actor.Kind == "staff" {
+			seen[r.Action]++
+			if r.Action == "wallet.payment_password_reset_start" && r.Detail["identity_check"] != check {
+				t.Errorf("the reset's audit record has %v", r.Detail)
+			}
+		}
+	}
+	if seen["wallet.view"] == 0 || seen["wallet.history.view"] == 0 || seen["wallet.payment_password_reset_start"] != 1 {
+		t.Errorf("the agent's audit records: %v", seen)
+	}
+
+	// The customer pays with the old password, on their phone: refused, and told why.
+	b.run("a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+	b.signIn(phone, password)
+	_, link := merchantOrder(t, srv, dev.Merchant.APIKey, 2000, "重置测试")
+	b.visit("pay/" + link[strings.LastIndex(link, "/")+1:])
+	b.waitFor("#pay-form")
+	b.click("#pay-submit")
+	b.keypad(payPassword)
+	sel := `#pay-form .error[data-code="payment_password_locked"]`
+	if got := b.text(sel); !strings.Contains(got, "customer service") || !strings.Contains(got, "支付密码已锁定") {
+		t.Errorf("the refusal says %q, want the API's detail and the app's hint", got)
+	}
+	b.waitFor(sel + ` a[href="#/settings"]`)
+	var w struct {
+		Balance         int64
+		PaymentPassword string `json:"payment_password"`
+	}
+	apiJSON(t, srv, "GET", "/v1/wallet", tok, "", nil, &w)
+	if w.Balance != 10000 || w.PaymentPassword != "reset_required" {
+		t.Errorf("after the refused payment the wallet has %d fen, payment password %q", w.Balance, w.PaymentPassword)
+	}
+
+	// The inbox has the notice; the settings screen opens the reset.
+	b.dismiss()
+	b.visit("inbox")
+	note := `#inbox li[data-kind="payment_password.reset_required"]`
+	if got := b.text(note); !strings.Contains(got, "客服已应你的要求锁定支付密码") || strings.Contains(got, "¥") {
+		t.Errorf("the inbox says %q", got)
+	}
+	b.click(note + ` a[href="#/settings"]`)
+	b.waitFor("#paypw-reset-required")
+	b.waitFor("#paypw-reset[open] form")
+	b.screenshot("wallet-reset-required")
+
+	// The reset: an SMS code, the ID number and a new password; then it pays.
+	code := b.smsCode("#paypw-reset", "reset_payment_password")
+	b.fill("#paypw-reset input[name=otp]", code)
+	b.fill("#paypw-reset input[name=id_number]", "11010519491231002X")
+	b.click("#paypw-reset button[type=submit]")
+	b.keypad("640193")
+	b.keypad("640193")
+	get(b, "the reset is done", chromedp.Poll[bool](`!document.getElementById('paypw-reset-required') && !!document.getElementById('paypw')`))
+	apiJSON(t, srv, "GET", "/v1/wallet", tok, "", nil, &w)
+	if w.PaymentPassword != "set" {
+		t.Errorf("after the reset the payment password is %q", w.PaymentPassword)
+	}
+	order, _ := merchantOrder(t, srv, dev.Merchant.APIKey, 2000, "重置之后")
+	if st := apiJSON(t, srv, "POST", "/v1/orders/"+order+"/pay", tok, "reset-pay", map[string]string{"method": "balance", "payment_password": "640193"}, nil); st != 201 {
+		t.Errorf("a payment with the new password: %d", st)
+	}
+}

@@ -164,7 +164,8 @@ function showLive(n) {
   const money = !n.kind.startsWith('points') && !n.kind.startsWith('ticket') && !n.kind.startsWith('payment_password') && n.amount;
   fill(el, h('strong', null, notificationTitle(n)), money ? h('span', null, ' ' + cny(n.amount)) : null);
   const ticket = n.kind === 'ticket.answered' && (n.transaction_id || '').startsWith('tkt_');
-  el.addEventListener('click', () => app.go(n.kind === 'payment.pending' ? 'code' : ticket ? 'tickets/' + n.transaction_id : 'inbox'));
+  const reset = n.kind === 'payment_password.reset_required';
+  el.addEventListener('click', () => app.go(n.kind === 'payment.pending' ? 'code' : ticket ? 'tickets/' + n.transaction_id : reset ? 'settings' : 'inbox'));
 }
 
 // ---- development SMS banner ----

@@ -118,6 +118,7 @@ export function errorBox() {
     if (err instanceof ApiError) {
       el.dataset.code = err.code;
       if (err.code === 'wallet_frozen') el.appendChild(h('p', null, h('a', { href: '#/settings' }, t('settings.unfreeze'))));
+      if (err.code === 'payment_password_locked') el.appendChild(h('p', null, h('a', { href: '#/settings' }, t('pp.resetLink'))));
       if (err.requestId) el.appendChild(h('p', { class: 'muted small' }, t('err.requestId', { id: err.requestId })));
     } else {
       delete el.dataset.code;

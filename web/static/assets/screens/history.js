@@ -78,8 +78,10 @@ export async function detail({ view, params }) {
   ], { back: '#/history' }));
 }
 
-// noteLink is where a notification leads: its transaction, or its ticket.
+// noteLink is where a notification leads: its transaction, its ticket, or the
+// payment-password reset.
 function noteLink(n) {
+  if (n.kind === 'payment_password.reset_required') return '#/settings';
   const id = n.transaction_id || '';
   if (id.startsWith('mov_')) return '#/tx/' + id;
   if (id.startsWith('tkt_')) return '#/tickets/' + id;

@@ -22,9 +22,14 @@ export async function render(ctx) {
       h('nav', { class: 'links' }, h('a', { href: '#/cards' }, t('cards.title')), h('a', { href: '#/rewards' }, t('rewards.title')),
         h('a', { href: '#/inbox' }, t('inbox.title')), h('a', { href: '#/help' }, t('help.title')),
         wallet.tier > 2 ? h('a', { href: '#/open' }, t('home.finishOpening')) : null)),
+    // Locked by customer service: only the reset below (code and ID number) unlocks it.
+    wallet.payment_password === 'reset_required'
+      ? h('div', { class: 'error', role: 'alert', id: 'paypw-reset-required' }, h('p', { class: 'error-main' }, t('pp.resetRequired')),
+        h('p', null, h('a', { href: '#/settings', onclick: (e) => { e.preventDefault(); document.getElementById('paypw-reset')?.scrollIntoView(); } }, t('pp.resetLink'))))
+      : null,
     settingsForm(st),
     h('details', { class: 'panel', id: 'paypw' }, h('summary', null, (wallet.payment_password_set || paySet.get(wallet.id)) ? t('pp.change') : t('pp.set')), payPasswordForm(wallet, again)),
-    h('details', { class: 'panel', id: 'paypw-reset' }, h('summary', null, t('pp.forgot')), resetForm(wallet, again)),
+    h('details', { class: 'panel', id: 'paypw-reset', open: wallet.payment_password === 'reset_required' }, h('summary', null, t('pp.forgot')), resetForm(wallet, again)),
     wallet.status === 'active' ? freezePanel(again) : unfreezePanel(again),
     h('section', { class: 'panel' },
       h('h2', null, t('settings.language')),
