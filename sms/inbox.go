@@ -21,16 +21,34 @@ const DefaultKeep = 20
 const maxPhones = 10_000
 
 // DevInbox is the development SMS gateway. It sends nothing: it keeps the last
-// messages of each phone in memory, for GET /v1/dev/sms, and writes each one to the
-// console, labelled, so a developer can read the codes. It must never be used with
-// real customers: it prints their codes. It is safe for concurrent use.
+// messages of each phone, for GET /v1/dev/sms, and writes each one to the console,
+// labelled, so a developer can read the codes. It keeps them in memory, and with a
+// store (KeepIn) in the database too, where every development server sharing the
+// database reads them. It must never be used with real customers: it prints their
+// codes. It is safe for concurrent use.
 type DevInbox struct {
 	mu      sync.Mutex
 	w       io.Writer
 	keep    int
 	now     func() time.Time
 	byPhone map[string][]hebao.SMSMessage // oldest first
+	store   hebao.Store                   // nil: memory only
+	seal    Sealer
 }
+
+// Sealer seals what the inbox keeps in a database: *hebao.Keyring.
+type Sealer interface {
+	Seal(plaintext, additionalData []byte) (string, error)
+	Open(sealed string, additionalData []byte) ([]byte, error)
+}
+
+// KeepIn makes the inbox keep its messages in store as well, sealed with seal (the
+// codes in them are secrets even in development), and read them from it. Call it
+// before the first Send.
+func (d *DevInbox) KeepIn(store hebao.Store, seal Sealer) { d.store, d.seal = store, seal }
+
+// sealAD binds a sealed message to its phone.
+func sealAD(phone string) []byte { return []byte("dev_sms:" + phone) }
 
 var _ hebao.SMS = (*DevInbox)(nil)
 
@@ -50,9 +68,25 @@ func NewDevInbox(console io.Writer, keep int, now func() time.Time) *DevInbox {
 	return &DevInbox{w: console, keep: keep, now: now, byPhone: map[string][]hebao.SMSMessage{}}
 }
 
-// Send keeps the message and prints it. It never fails.
-func (d *DevInbox) Send(_ context.Context, phone, text string) error {
-	m := hebao.SMSMessage{Phone: phone, Text: text, SentAt: d.now().UTC()}
+// Send keeps the message and prints it. Without a store it never fails; with one,
+// it fails if the database does.
+func (d *DevInbox) Send(ctx context.Context, phone, text string) error {
+	m := hebao.SMSMessage{Phone: phone, Text: text, SentAt: d.now().UTC().Truncate(time.Microsecond)}
+	d.remember(m)
+	if d.store == nil {
+		return nil
+	}
+	sealed, err := d.seal.Seal([]byte(text), sealAD(phone))
+	if err != nil {
+		return err
+	}
+	kept := hebao.SMSMessage{Phone: phone, Text: sealed, SentAt: m.SentAt}
+	return d.store.Transact(ctx, func(tx hebao.Tx) error { return tx.AddDevSMS(ctx, kept, d.keep) })
+}
+
+// remember keeps m in memory and prints it.
+func (d *DevInbox) remember(m hebao.SMSMessage) {
+	phone, text := m.Phone, m.Text
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.byPhone[phone]; !ok && len(d.byPhone) >= maxPhones {
@@ -64,7 +98,6 @@ func (d *DevInbox) Send(_ context.Context, phone, text string) error {
 	}
 	d.byPhone[phone] = msgs
 	fmt.Fprintf(d.w, "[development SMS gateway, not sent] %s to %s: %s\n", m.SentAt.Format(time.RFC3339), phone, text)
-	return nil
 }
 
 // forgetOldest drops the phone whose last message is the oldest.
@@ -81,8 +114,29 @@ func (d *DevInbox) forgetOldest() {
 	delete(d.byPhone, oldest)
 }
 
-// Messages returns the messages kept for phone, newest first.
+// Messages returns the messages kept for phone, newest first: with a store, those
+// any server sharing the database kept (this one's alone if the database cannot be
+// read within 5 s).
 func (d *DevInbox) Messages(phone string) []hebao.SMSMessage {
+	if d.store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var msgs []hebao.SMSMessage
+		err := d.store.View(ctx, func(tx hebao.Tx) (err error) {
+			msgs, err = tx.DevSMS(ctx, phone)
+			return err
+		})
+		if err == nil {
+			out := msgs[:0]
+			for _, m := range msgs {
+				if text, err := d.seal.Open(m.Text, sealAD(phone)); err == nil {
+					m.Text = string(text)
+					out = append(out, m)
+				}
+			}
+			return out
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	msgs := d.byPhone[phone]

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hebaopay/hebao"
+	"github.com/hebaopay/hebao/inmem"
 )
 
 // tick is a clock that moves one second each time it is read.
@@ -113,4 +114,56 @@ func TestDevInboxConcurrent(t *testing.T) {
 	if n := strings.Count(console.String(), "\n"); n != 1000 {
 		t.Errorf("console has %d lines, want 1000", n)
 	}
+}
+
+// TestDevInboxSharedStore: two development servers' inboxes on one database each
+// read what the other kept, the newest keep per phone.
+func TestDevInboxSharedStore(t *testing.T) {
+	store := inmem.New(nil)
+	a, b := NewDevInbox(nil, 2, tick()), NewDevInbox(nil, 2, nil)
+	keys := testKeyring(t)
+	a.KeepIn(store, keys)
+	b.KeepIn(store, keys)
+	ctx := t.Context()
+	for _, text := range []string{"one", "two", "three"} {
+		if err := a.Send(ctx, "13800138000", text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, m := range b.Messages("13800138000") {
+		got = append(got, m.Text)
+	}
+	if d := cmp.Diff([]string{"three", "two"}, got); d != "" {
+		t.Errorf("b reads (-want +got):\n%s", d)
+	}
+	if n := len(b.Messages("13900139000")); n != 0 {
+		t.Errorf("another phone has %d", n)
+	}
+	// What the database holds is sealed.
+	err := store.View(ctx, func(tx hebao.Tx) error {
+		kept, err := tx.DevSMS(ctx, "13800138000")
+		for _, m := range kept {
+			if strings.Contains(m.Text, "three") || strings.Contains(m.Text, "two") {
+				t.Errorf("the database holds the text: %q", m.Text)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testKeyring(t *testing.T) *hebao.Keyring {
+	t.Helper()
+	b, err := hebao.GenerateKeyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := hebao.ParseKeyring(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

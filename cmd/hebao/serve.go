@@ -89,6 +89,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if smsOut.inbox != nil {
+		// Kept in the database, so development servers sharing it read each
+		// other's codes.
+		smsOut.inbox.KeepIn(db, keyring)
+	}
 
 	// The sandbox bank is the only bank for now, with --dev and without: it moves
 	// test money only, and says so wherever it shows.
@@ -166,7 +171,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	var devCredentials string // dev.json, under --dev
 	var shop *demo.Shop       // the demo shop and till, under --dev
 	if dev {
-		if devCredentials, err = seedDev(ctx, staff, merchants, campaigns, f.dataDir); err != nil {
+		if devCredentials, err = seedDev(ctx, db, keyring, staff, merchants, campaigns, f.dataDir); err != nil {
 			return err
 		}
 		if shop, err = devShop(devCredentials, log); err != nil {

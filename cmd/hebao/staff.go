@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -118,20 +119,67 @@ type devMerchant struct {
 	WebhookSecret string `json:"webhook_secret"`
 }
 
+// devSeeder is the database as seedDev needs it: *sqldb.DB.
+type devSeeder interface {
+	hebao.Store
+	WhileSeeding(ctx context.Context, fn func() error) error
+}
+
+// devSeedAD binds the sealed seed to its use.
+var devSeedAD = []byte("dev_seed")
+
 // seedDev makes sure there is an admin and an agent for development mode, each with
-// a random password, and writes their credentials to <dir>/dev.json (mode 0600). An
-// account that exists already is left alone, and its entry in dev.json kept.
-// It returns the file's path.
-func seedDev(ctx context.Context, staff *hebao.StaffService, merchants *hebao.MerchantService, campaigns *hebao.CampaignService, dir string) (string, error) {
+// a random password, the demo merchant and the demo campaign, and writes their
+// credentials to <dir>/dev.json (mode 0600). What it seeded is kept in the database
+// too, and it seeds while no other process sharing the database does: a second
+// development server on the same database (starting at the same time or later, with
+// its own data directory or the same one) finds the first one's seed and writes the
+// same dev.json, rather than seeding again. An account that exists already is left
+// alone, and its entry kept. It returns the file's path.
+// The seed in the database holds passwords and keys, so it is sealed with the card
+// keyring, which the servers sharing a database share.
+func seedDev(ctx context.Context, db devSeeder, keys *hebao.Keyring, staff *hebao.StaffService, merchants *hebao.MerchantService, campaigns *hebao.CampaignService, dir string) (string, error) {
+	var path string
+	err := db.WhileSeeding(ctx, func() (err error) {
+		path, err = seedDevLocked(ctx, db, keys, staff, merchants, campaigns, dir)
+		return err
+	})
+	return path, err
+}
+
+func seedDevLocked(ctx context.Context, db hebao.Store, keys *hebao.Keyring, staff *hebao.StaffService, merchants *hebao.MerchantService, campaigns *hebao.CampaignService, dir string) (string, error) {
 	path := filepath.Join(dir, "dev.json")
 	var file devFile
-	switch b, err := os.ReadFile(path); {
-	case err == nil:
-		if err := json.Unmarshal(b, &file); err != nil {
-			return "", fmt.Errorf("dev seed: %s is not valid: %w", path, err)
+	var stored []byte
+	err := db.View(ctx, func(tx hebao.Tx) error {
+		sealed, err := tx.DevSeed(ctx)
+		if err != nil {
+			return err
 		}
-	case !errors.Is(err, fs.ErrNotExist):
+		if stored, err = keys.Open(string(sealed), devSeedAD); err != nil {
+			return fmt.Errorf("the database's cannot be opened with this server's card keys (start it with the first server's --card-key-file): %w", err)
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		// Another server (or this one, earlier) seeded this database: its
+		// credentials are the ones that work.
+		if err := json.Unmarshal(stored, &file); err != nil {
+			return "", fmt.Errorf("dev seed: the database's is not valid: %w", err)
+		}
+	case hebao.ErrorCode(err) != hebao.CodeNotFound:
 		return "", fmt.Errorf("dev seed: %w", err)
+	default:
+		// A database seeded before the seed was kept in it has only this file.
+		switch b, err := os.ReadFile(path); {
+		case err == nil:
+			if err := json.Unmarshal(b, &file); err != nil {
+				return "", fmt.Errorf("dev seed: %s is not valid: %w", path, err)
+			}
+		case !errors.Is(err, fs.ErrNotExist):
+			return "", fmt.Errorf("dev seed: %w", err)
+		}
 	}
 	by := hebao.Actor{Kind: hebao.ActorSystem, ID: "hebao serve --dev"}
 	for _, s := range []struct {
@@ -179,6 +227,15 @@ func seedDev(ctx context.Context, staff *hebao.StaffService, merchants *hebao.Me
 	b, err := json.MarshalIndent(file, "", "  ")
 	if err != nil {
 		return "", err
+	}
+	if !bytes.Equal(b, stored) {
+		sealed, err := keys.Seal(b, devSeedAD)
+		if err != nil {
+			return "", fmt.Errorf("dev seed: %w", err)
+		}
+		if err := db.Transact(ctx, func(tx hebao.Tx) error { return tx.SaveDevSeed(ctx, []byte(sealed)) }); err != nil {
+			return "", fmt.Errorf("dev seed: %w", err)
+		}
 	}
 	if err := writePrivate(path, append(b, '\n')); err != nil {
 		return "", fmt.Errorf("dev seed: %w", err)
