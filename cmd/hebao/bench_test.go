@@ -324,6 +324,7 @@ func TestBenchClientRetry(t *testing.T) {
 	c := newBenchClient([]string{srv.URL}, 2, 5*time.Second)
 	defer c.close()
 	reset := func() { mu.Lock(); seen = nil; mu.Unlock() }
+	sent := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(seen) }
 
 	for _, path := range []string{"/drop", "/busy"} {
 		reset()
@@ -331,7 +332,7 @@ func TestBenchClientRetry(t *testing.T) {
 		if err := c.do(t.Context(), benchCall{method: "POST", path: path, key: "k-1", want: 201, out: &out, retry: true}); err != nil || out.Status != "succeeded" {
 			t.Errorf("%s: %v %+v", path, err, out)
 		}
-		if diff := cmp.Diff([]string{"k-1", "k-1"}, seen); diff != "" {
+		if diff := cmp.Diff([]string{"k-1", "k-1"}, sent()); diff != "" {
 			t.Errorf("%s: keys sent (-want +got):\n%s", path, diff)
 		}
 	}
@@ -339,8 +340,8 @@ func TestBenchClientRetry(t *testing.T) {
 	reset()
 	err := c.do(t.Context(), benchCall{method: "POST", path: "/drop", want: 201})
 	var be *benchError
-	if !errors.As(err, &be) || be.code != "transport" || !be.unknown || len(seen) != 1 {
-		t.Errorf("a request that may not be repeated: %v, sent %d times", err, len(seen))
+	if n := len(sent()); !errors.As(err, &be) || be.code != "transport" || !be.unknown || n != 1 {
+		t.Errorf("a request that may not be repeated: %v, sent %d times", err, n)
 	}
 
 	err = c.do(t.Context(), benchCall{method: "POST", path: "/poor", key: "k-2", want: 201, retry: true})
