@@ -42,6 +42,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		bankWait     time.Duration
 		publicURL    string
 		interestRate int64
+		pprofAddr    string
 	)
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 	f.register(flags, m.Getenv)
@@ -51,6 +52,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	flags.StringVar(&cardKeys, "card-key-file", m.Getenv("HEBAO_CARD_KEY_FILE"), cardKeyFlagHelp)
 	flags.StringVar(&publicURL, "public-url", m.Getenv("HEBAO_PUBLIC_URL"), "where customers and shops reach this server (orders' QR codes link to it); default http:// and --addr")
 	flags.Int64Var(&interestRate, "interest-rate-ppm", 3500, "yearly interest rate on real-named wallets, in parts per million (3500 = 0.35%); 0 turns interest off")
+	flags.StringVar(&pprofAddr, "pprof-addr", m.Getenv("HEBAO_PPROF_ADDR"), "serve Go's profiles (/debug/pprof/) on this loopback address, for profiling a load (e.g. 127.0.0.1:6060); off when empty")
 	flags.DurationVar(&bankWait, "bank-timeout", hebao.DefaultBankTimeout, "how long the bank has to answer a top-up or withdrawal before it is cancelled and fails with bank_timeout")
 	sf.register(flags, m.Getenv)
 	ff.register(flags, m.Getenv)
@@ -59,6 +61,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if bankWait <= 0 {
 		return usageError{"--bank-timeout must be positive"}
+	}
+	if pprofAddr != "" {
+		at, stop, err := servePprof(pprofAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(m.Stderr, "profiles: http://%s/debug/pprof/ (loopback only)\n", at)
 	}
 	smsOut, err := m.smsGateway(sf, dev, m.Stdout)
 	if err != nil {
