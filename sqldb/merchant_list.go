@@ -49,19 +49,54 @@ func (t *tx) Merchants(_ context.Context, before string, limit int) ([]hebao.Mer
 }
 
 // MerchantOrders implements hebao.Tx. Orders changed earlier in the batch are shown
-// as changed, and left out if their new status is not the one asked for.
+// as changed. Their new status is not in the database yet, so when the batch changed
+// the status of one of this merchant's orders the status is checked here rather than
+// in SQL, and rows are read on until the page is full or the orders run out: a page
+// is never cut short because some rows did not match.
 func (t *tx) MerchantOrders(_ context.Context, q hebao.OrderQuery) ([]hebao.Order, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	from, before := int64(math.MinInt64), int64(math.MaxInt64)
+	from, before, beforeID := int64(math.MinInt64), int64(math.MaxInt64), q.BeforeID
 	if !q.From.IsZero() {
 		from = q.From.UnixMicro()
 	}
 	if !q.Before.IsZero() {
 		before = q.Before.UnixMicro()
 	}
-	rs, err := t.query(ordersOfMerchant, q.MerchantID, from, before, q.BeforeID, string(q.Status), q.Limit)
+	status := string(q.Status)
+	for _, st := range t.b.orders {
+		if st.o.MerchantID == q.MerchantID && st.o.Status != st.loaded.Status {
+			status = ""
+			break
+		}
+	}
+	var out []hebao.Order
+	for len(out) < q.Limit {
+		rows, err := t.merchantOrders(q.MerchantID, from, before, beforeID, status, q.Limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range rows {
+			if st, ok := t.b.orders[o.ID]; ok {
+				o = st.o
+			}
+			if q.Status == "" || o.Status == q.Status {
+				out = append(out, o)
+			}
+		}
+		if len(rows) < q.Limit {
+			break
+		}
+		last := rows[len(rows)-1]
+		before, beforeID = last.CreatedAt.UnixMicro(), last.ID
+	}
+	return out[:min(len(out), q.Limit)], nil
+}
+
+// merchantOrders runs ordersOfMerchant once.
+func (t *tx) merchantOrders(merchantID string, from, before int64, beforeID, status string, limit int) ([]hebao.Order, error) {
+	rs, err := t.query(ordersOfMerchant, merchantID, from, before, beforeID, status, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read orders: %w", err)
 	}
@@ -72,14 +107,12 @@ func (t *tx) MerchantOrders(_ context.Context, q hebao.OrderQuery) ([]hebao.Orde
 		if err != nil {
 			return nil, fmt.Errorf("read orders: %w", err)
 		}
-		if st, ok := t.b.orders[o.ID]; ok {
-			if o = st.o; q.Status != "" && o.Status != q.Status {
-				continue
-			}
-		}
 		out = append(out, o)
 	}
-	return out, rs.Err()
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("read orders: %w", err)
+	}
+	return out, nil
 }
 
 // Campaigns implements hebao.Tx.
