@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -55,11 +57,38 @@ func TestBrowserDemoShopPaid(t *testing.T) {
 	b.screenshot("demo-shop-paid")
 }
 
+// choose sets a select or date input to value and tells the page, as a person
+// picking it would.
+func (b *browser) choose(sel, value string) {
+	b.t.Helper()
+	b.run("choose "+value+" in "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+		`{ const el = document.querySelector(%q); el.value = %q; el.dispatchEvent(new Event('change', {bubbles: true})); }`, sel, value)))
+}
+
+// rows counts the rows sel matches.
+func (b *browser) rows(sel string) int {
+	b.t.Helper()
+	return get(b, "count "+sel, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
+}
+
+// waitRows waits until sel matches n rows.
+func (b *browser) waitRows(sel string, n int) {
+	b.t.Helper()
+	js := fmt.Sprintf(`document.querySelectorAll(%q).length === %d`, sel, n)
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		b.t.Errorf("%s: want %d rows, have %d (%v)", sel, n, b.rows(sel), err)
+	}
+	b.checkJS()
+}
+
 // TestBrowserMerchantRefund: the merchant signs in to the portal with the API key,
-// sees the settlement balance and the order the demo shop made in this browser,
-// refunds part of it (the form holds back more than is left, and shows the API's
-// own refusal when another refund got there first), sees the webhook deliveries and replays one, is told when a bill is
-// not ready yet, and the customer gets the refund.
+// sees the settlement balance and its orders, newest first and a page at a time,
+// filters them by status and by day (and sees the API's words for a day it
+// refuses), finds one by its number, opens the order the demo shop made in this
+// browser from the list and refunds part of it (the form holds back more than is
+// left, and shows the API's own refusal when another refund got there first), sees
+// the webhook deliveries and replays one, is told when a bill is not ready yet, and
+// the customer gets the refund.
 func TestBrowserMerchantRefund(t *testing.T) {
 	chromium(t) // skip before starting anything
 	srv, apiKey := startDevServer(t)
@@ -67,6 +96,10 @@ func TestBrowserMerchantRefund(t *testing.T) {
 	const password, payPassword = "my secret 8", "528471"
 	phone := newPhone()
 	token := openWallet(t, srv, phone, password, payPassword, 50_000)
+	// 20 older orders nobody pays, so that the list has a second page.
+	for range 20 {
+		merchantOrder(t, srv, apiKey, 100, "一张贴纸")
+	}
 
 	// The customer buys a tote bag (¥39.00) in the demo shop, in this browser.
 	b := newBrowser(t, srv)
@@ -79,6 +112,14 @@ func TestBrowserMerchantRefund(t *testing.T) {
 		t.Fatalf("pay: %d %s", status, raw)
 	}
 	b.waitFor(`#order-state[data-state="paid"]`)
+	// And a newer order, not paid.
+	var unpaid struct {
+		OutTradeNo string    `json:"out_trade_no"`
+		CreatedAt  time.Time `json:"created_at"`
+	}
+	if st := apiJSON(t, srv, "POST", "/v1/merchant/orders", apiKey, "", map[string]any{"out_trade_no": "UNPAID-0001", "amount": 990, "subject": "一杯咖啡"}, &unpaid); st != 201 {
+		t.Fatalf("the unpaid order: %d", st)
+	}
 
 	// Sign in: a wrong key is refused with the API's words, the right one opens the portal.
 	b.run("open the portal", chromedp.Navigate(srv.url+"/merchant"), chromedp.WaitVisible(chromedp.CSS("#signin-form")))
@@ -95,10 +136,66 @@ func TestBrowserMerchantRefund(t *testing.T) {
 		t.Errorf("the key is kept as %q, want in sessionStorage only", stored)
 	}
 
-	// The order is among the recent ones (the API has no order list: this browser's
-	// demo shop made it); open it.
-	row := `#recent tr[data-no="` + no + `"]`
-	b.waitFor(row)
+	// The order list: newest first, 20 a page, then "more".
+	const listed = `#orders tbody tr[data-no]`
+	row := `#orders tr[data-no="` + no + `"]`
+	b.waitRows(listed, 20)
+	if first := b.text(listed); !strings.HasPrefix(first, "UNPAID-0001") {
+		t.Errorf("the newest order listed: %q", first)
+	}
+	if got := b.text(row + " .badge"); got != "支付成功" {
+		t.Errorf("the paid order's status in the list: %q", got)
+	}
+	b.click("#orders-more")
+	b.waitRows(listed, 22)
+	if got := b.text("#orders-count"); got != "已显示 22 笔" {
+		t.Errorf("the count: %q", got)
+	}
+	b.run("no more pages", chromedp.WaitNotVisible(chromedp.CSS("#orders-more")))
+
+	// By status: the paid one alone; the open ones, a page and then the rest.
+	b.choose("#filter-status", "SUCCESS")
+	b.waitRows(listed, 1)
+	b.waitFor(row + `[data-status="SUCCESS"]`)
+	b.choose("#filter-status", "NOTPAY")
+	b.waitRows(listed, 20)
+	b.click("#orders-more")
+	b.waitRows(listed, 21)
+	if n := b.rows(row); n != 0 {
+		t.Errorf("the paid order is among the open ones")
+	}
+	// By China day: the day the orders were made, the day before, and a day the
+	// API refuses, in its own words.
+	b.choose("#filter-status", "")
+	day := unpaid.CreatedAt.In(time.FixedZone("CST", 8*3600))
+	b.choose("#filter-date", day.Format(time.DateOnly))
+	b.waitRows(listed, 20)
+	b.choose("#filter-date", day.AddDate(0, 0, -1).Format(time.DateOnly))
+	b.waitText("#orders td.muted", "没有符合条件的订单。")
+	b.choose("#filter-date", "1999-12-31")
+	b.waitText("#orders-error", "请求有误：date must be a China day written YYYY-MM-DD, such as 2026-11-25")
+	b.click("#filter-clear")
+	b.waitRows(listed, 20)
+	b.run("the error goes", chromedp.WaitNotVisible(chromedp.CSS("#orders-error")))
+
+	// Search by number: an unknown one in the API's words, then the unpaid one,
+	// marked in the list.
+	b.fill("#search-no", "NOPE-0001")
+	b.click("#search-form button[type=submit]")
+	if got := b.text("#search-error"); !strings.HasPrefix(got, "未找到：") {
+		t.Errorf("an unknown order: %q", got)
+	}
+	b.fill("#search-no", "UNPAID-0001")
+	b.click("#search-form button[type=submit]")
+	b.waitFor(`#order[data-status="NOTPAY"]`)
+	b.waitFor(`#orders tr.sel[data-no="UNPAID-0001"]`)
+	if n := b.rows("#refund-form"); n != 0 {
+		t.Error("an unpaid order offers a refund")
+	}
+	b.run("show the list", chromedp.Evaluate[chromedp.Void](`document.querySelector('#orders-card h3').scrollIntoView({block: 'start'})`))
+	b.screenshot("merchant-orders")
+
+	// The paid order, opened from the list.
 	b.click(row + " button")
 	b.waitFor(`#order[data-status="SUCCESS"]`)
 
@@ -115,6 +212,7 @@ func TestBrowserMerchantRefund(t *testing.T) {
 	if got := b.text("#refund-note"); !strings.Contains(got, "已退款 ¥10.00") {
 		t.Errorf("the refund note: %q", got)
 	}
+	b.waitFor(row + `[data-status="REFUND"]`)
 	b.waitText("#balance", "¥29.00")
 	b.run("show the refund", chromedp.Evaluate[chromedp.Void](`document.querySelector('#refund-note').scrollIntoView({block: 'end'})`))
 	b.screenshot("merchant-refunded")

@@ -6,7 +6,6 @@
 import { setWords, startLanguage, t, lang, call, explain, cny, h, here } from './demo-common.js';
 
 const CURRENT = 'hebao.demo.shop.current'; // sessionStorage: the order on screen
-const ORDERS = 'hebao.demo.orders'; // localStorage: this browser's shop orders, read by the merchant portal
 
 setWords({
   zh: {
@@ -94,8 +93,6 @@ async function buy(ev, p) {
     ev.target.disabled = false;
   }
   sessionStorage.setItem(CURRENT, order.out_trade_no);
-  const mine = JSON.parse(localStorage.getItem(ORDERS) || '[]').filter((x) => x !== order.out_trade_no);
-  localStorage.setItem(ORDERS, JSON.stringify([...mine, order.out_trade_no].slice(-30)));
   showCheckout();
 }
 

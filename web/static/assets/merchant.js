@@ -2,14 +2,14 @@
 // the merchant's API key. The key lives in this tab's sessionStorage only, is sent
 // to this server only (Authorization: Bearer), and is never shown again.
 //
-// What it shows: the settlement balance; an order found by its out_trade_no, with a
-// refund form; the orders this browser knows of (the merchant API has no order
-// list); webhook deliveries, with replay; and the daily bill as a CSV download.
+// What it shows: the settlement balance; the merchant's orders, newest first, by
+// status and China day, a page at a time (GET /v1/merchant/orders); an order found by
+// its out_trade_no or opened from the list, with a refund form; webhook deliveries,
+// with replay; and the daily bill as a CSV download.
 
 const KEY = 'hebao.merchant.key'; // sessionStorage
 const LANG = 'hebao.merchant.lang'; // localStorage
-const RECENT = 'hebao.merchant.recent'; // localStorage: out_trade_nos searched here
-const DEMO_ORDERS = 'hebao.demo.orders'; // localStorage: written by the demo shop's page
+const PAGE = 20; // orders a page
 
 // ---- words ------------------------------------------------------------------
 
@@ -33,9 +33,14 @@ const words = {
     'orders.placeholder': '商户订单号 out_trade_no',
     'orders.search': '查询',
     'orders.empty': '请输入商户订单号',
-    'orders.recent': '最近的订单',
-    'orders.recentHelp': '商户 API 没有订单列表接口：这里列出在本浏览器中查询过或由演示商店创建的订单，以及近期 Webhook 提到的订单。其他订单请按订单号查询。',
+    'orders.list': '订单列表',
+    'orders.status': '状态',
+    'orders.anyStatus': '全部',
+    'orders.day': '下单日期（北京时间）',
+    'orders.clear': '清除筛选',
     'orders.none': '暂无订单。',
+    'orders.noneFiltered': '没有符合条件的订单。',
+    'orders.shown': '已显示 {n} 笔',
     'col.no': '订单号',
     'col.subject': '商品',
     'col.amount': '金额',
@@ -120,9 +125,14 @@ const words = {
     'orders.placeholder': 'Your order number (out_trade_no)',
     'orders.search': 'Search',
     'orders.empty': 'Enter an order number',
-    'orders.recent': 'Recent orders',
-    'orders.recentHelp': 'The merchant API has no order list: these are the orders searched in this browser or created by the demo shop here, and those named in recent webhooks. Search for any other by its number.',
+    'orders.list': 'All orders',
+    'orders.status': 'Status',
+    'orders.anyStatus': 'Any',
+    'orders.day': 'Created on (Beijing time)',
+    'orders.clear': 'Clear filters',
     'orders.none': 'No orders yet.',
+    'orders.noneFiltered': 'No orders match.',
+    'orders.shown': '{n} shown',
     'col.no': 'Order number',
     'col.subject': 'Subject',
     'col.amount': 'Amount',
@@ -337,28 +347,20 @@ const state = {
   pendingRefund: null, // {sig, no}: a refund sent without an answer, to send again the same
   deliveries: [],
   nextCursor: null,
-  recent: [], // orders, newest first
+  orders: [], // the order list's pages so far, newest first
+  ordersNext: null, // its next_cursor
+  ordersLoaded: false,
+  ordersSeq: 0, // the latest list request: answers to older ones are dropped
 };
-
-function storedList(name) {
-  try {
-    const v = JSON.parse(localStorage.getItem(name) || '[]');
-    return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-function rememberOrder(no) {
-  const list = [no, ...storedList(RECENT).filter((x) => x !== no)].slice(0, 30);
-  localStorage.setItem(RECENT, JSON.stringify(list));
-}
 
 // ---- sign in and out -----------------------------------------------------------
 
 function signedOut(message) {
   session.key = null;
-  state.merchant = null;
+  // Nothing of this merchant's stays on the page for the next key.
+  Object.assign(state, { merchant: null, order: null, refundNote: null, pendingRefund: null, deliveries: [], nextCursor: null,
+    orders: [], ordersNext: null, ordersLoaded: false });
+  state.ordersSeq++;
   $('portal').hidden = true;
   $('signout').hidden = true;
   $('who').textContent = '';
@@ -397,7 +399,8 @@ function showPortal() {
   $('portal').hidden = false;
   $('signout').hidden = false;
   renderBalance();
-  loadDeliveries(true).then(loadRecent);
+  loadOrders(false);
+  loadDeliveries(true);
 }
 
 // ---- balance -----------------------------------------------------------------
@@ -445,13 +448,13 @@ async function openOrder(no) {
   } catch (e) {
     state.order = null;
     renderOrder();
+    renderOrders();
     problem($('search-error'), e);
     return;
   }
-  rememberOrder(state.order.out_trade_no);
   $('search-no').value = state.order.out_trade_no;
   renderOrder();
-  upsertRecent(state.order);
+  updateListed(state.order);
 }
 
 function renderOrder() {
@@ -526,7 +529,7 @@ async function doRefund(ev, o) {
       try {
         state.order = await api('GET', '/v1/merchant/orders/' + encodeURIComponent(o.out_trade_no));
         renderOrder();
-        upsertRecent(state.order);
+        updateListed(state.order);
       } catch { /* keep the order as it was shown */ }
     }
     problem($('refund-error'), e);
@@ -536,44 +539,79 @@ async function doRefund(ev, o) {
   state.order = rf.order;
   state.refundNote = { key: rf.status === 'PROCESSING' ? 'refund.processing' : 'refund.done', vars: { amount: cny(rf.amount), no: rf.out_refund_no } };
   renderOrder();
-  upsertRecent(rf.order);
+  updateListed(rf.order);
   loadBalance();
   setTimeout(() => loadDeliveries(true), 1000); // the refund.succeeded webhook, if any
 }
 
-// loadRecent shows the orders this browser knows of: searched here, made by the
-// demo shop in this browser, or named in the webhook deliveries loaded.
-async function loadRecent() {
-  const fromHooks = state.deliveries.map(orderNoOf).filter(Boolean);
-  const nos = [...new Set([...storedList(RECENT), ...storedList(DEMO_ORDERS).reverse(), ...fromHooks])].slice(0, 20);
-  const found = await Promise.all(nos.map((no) => api('GET', '/v1/merchant/orders/' + encodeURIComponent(no)).catch(() => null)));
-  state.recent = found.filter(Boolean).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-  renderRecent();
-}
-
-function upsertRecent(o) {
-  state.recent = [o, ...state.recent.filter((x) => x.out_trade_no !== o.out_trade_no)]
-    .sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-  renderRecent();
-}
-
-function renderRecent() {
-  const table = $('recent');
-  table.replaceChildren();
-  if (state.recent.length === 0) {
-    table.append(h('tbody', null, h('tr', null, h('td', { class: 'muted' }, t('orders.none')))));
+// loadOrders loads the first page of the order list with the filters chosen, or,
+// with more, the next page after those shown.
+async function loadOrders(more) {
+  const err = $('orders-error');
+  hide(err);
+  if (more && !state.ordersNext) return;
+  const q = new URLSearchParams({ limit: String(PAGE) });
+  const status = $('filter-status').value;
+  const date = $('filter-date').value;
+  if (status) q.set('status', status);
+  if (date) q.set('date', date);
+  if (more) q.set('cursor', state.ordersNext);
+  const seq = ++state.ordersSeq;
+  $('orders-more').disabled = true;
+  let page;
+  try {
+    page = await api('GET', '/v1/merchant/orders?' + q);
+  } catch (e) {
+    if (seq !== state.ordersSeq) return;
+    if (!more) {
+      state.orders = [];
+      state.ordersNext = null;
+    }
+    renderOrders();
+    if (e.status !== 401) problem(err, e);
     return;
   }
+  if (seq !== state.ordersSeq) return; // the filters changed meanwhile
+  state.orders = more ? [...state.orders, ...page.items] : page.items;
+  state.ordersNext = page.next_cursor;
+  state.ordersLoaded = true;
+  renderOrders();
+}
+
+// updateListed shows o's new state in its row, if the list holds it.
+function updateListed(o) {
+  state.orders = state.orders.map((x) => (x.out_trade_no === o.out_trade_no ? o : x));
+  renderOrders();
+}
+
+function renderOrders() {
+  const table = $('orders');
+  table.replaceChildren();
+  const more = $('orders-more');
+  more.hidden = !state.ordersNext;
+  more.disabled = false;
+  $('orders-count').textContent = state.orders.length ? t('orders.shown', { n: state.orders.length }) : '';
+  if (!state.ordersLoaded) return;
+  if (state.orders.length === 0) {
+    const filtered = $('filter-status').value || $('filter-date').value;
+    table.append(h('tbody', null, h('tr', null, h('td', { class: 'muted' }, t(filtered ? 'orders.noneFiltered' : 'orders.none')))));
+    return;
+  }
+  const open = state.order && state.order.out_trade_no;
+  // On a phone the subject, refunded and created columns fold away; the time shows
+  // under the number instead.
+  const cols = [['col.no'], ['col.subject', 'wide'], ['col.amount', 'num'], ['col.status'], ['col.refunded', 'num wide'], ['col.created', 'wide']];
   table.append(
-    h('thead', null, h('tr', null, ['col.no', 'col.subject', 'col.amount', 'col.status', 'col.refunded', 'col.created', ''].map((k) => h('th', null, k ? t(k) : '')))),
-    h('tbody', null, state.recent.map((o) => h('tr', { 'data-no': o.out_trade_no },
-      h('td', { class: 'mono' }, o.out_trade_no),
-      h('td', null, o.subject),
+    h('thead', null, h('tr', null, cols.map(([k, cls]) => h('th', { class: cls }, t(k))))),
+    h('tbody', null, state.orders.map((o) => h('tr', { 'data-no': o.out_trade_no, 'data-status': o.status, class: o.out_trade_no === open ? 'sel' : null },
+      h('td', null,
+        h('button', { type: 'button', class: 'link mono', title: t('open'), onclick: () => openOrder(o.out_trade_no).then(() => $('order-detail').scrollIntoView({ block: 'nearest' })) }, o.out_trade_no),
+        h('span', { class: 'muted small phone-only' }, when(o.created_at))),
+      h('td', { class: 'wide' }, o.subject),
       h('td', { class: 'num' }, cny(o.amount)),
       h('td', null, statusBadge(o.status)),
-      h('td', { class: 'num' }, o.refunded ? cny(o.refunded) : ''),
-      h('td', null, when(o.created_at)),
-      h('td', null, h('button', { type: 'button', class: 'link', onclick: () => openOrder(o.out_trade_no).then(() => $('order-detail').scrollIntoView({ block: 'nearest' })) }, t('open')))))));
+      h('td', { class: 'num wide' }, o.refunded ? cny(o.refunded) : ''),
+      h('td', { class: 'wide' }, when(o.created_at))))));
 }
 
 // ---- webhook deliveries ---------------------------------------------------------
@@ -676,7 +714,7 @@ function applyLanguage() {
   sw.lang = lang === 'en' ? 'zh-CN' : 'en';
   renderBalance();
   renderOrder();
-  renderRecent();
+  renderOrders();
   renderDeliveries();
 }
 
@@ -692,13 +730,26 @@ function start() {
   $('signin-form').addEventListener('submit', signIn);
   $('search-form').addEventListener('submit', search);
   $('balance-refresh').addEventListener('click', loadBalance);
-  $('recent-refresh').addEventListener('click', loadRecent);
-  $('webhooks-refresh').addEventListener('click', () => loadDeliveries(true).then(loadRecent));
+  $('orders-refresh').addEventListener('click', () => loadOrders(false));
+  $('orders-more').addEventListener('click', () => loadOrders(true));
+  $('filter-status').addEventListener('change', () => loadOrders(false));
+  $('filter-date').addEventListener('change', () => loadOrders(false));
+  $('filter-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    loadOrders(false);
+  });
+  $('filter-clear').addEventListener('click', () => {
+    $('filter-status').value = '';
+    $('filter-date').value = '';
+    loadOrders(false);
+  });
+  $('webhooks-refresh').addEventListener('click', () => loadDeliveries(true));
   $('webhooks-more').addEventListener('click', () => loadDeliveries(false));
   $('bill-form').addEventListener('submit', downloadBill);
   // Yesterday in China time: the latest day whose bill is ready.
   $('bill-date').value = chinaDate(new Date(Date.now() - 24 * 3600 * 1000));
   $('bill-date').max = chinaDate(new Date());
+  $('filter-date').max = chinaDate(new Date());
 
   applyLanguage();
   if (!session.key) {

@@ -1,13 +1,26 @@
-// Admin pages: merchants (created with their secrets shown once), wallet tiers,
-// the audit log and ledger verification.
+// Admin pages: merchants (listed with their settlement balances, and created with
+// their secrets shown once), wallet tiers, the audit log and ledger verification.
 
 import { h, fill, field, when, yuan } from './staff-dom.js';
 import { t, lang } from './staff-i18n.js';
 import { api, query } from './staff-api.js';
-import { form, submit, section, kv, badge, lacks, problem, loading, table } from './staff-ui.js';
+import { form, submit, section, kv, badge, problem, loading, table, pagedTable } from './staff-ui.js';
 import { tierForm } from './staff-customers.js';
 
 export async function merchantsPage(root) {
+  const l = lang();
+  const list = pagedTable({
+    id: 'mch-list',
+    columns: [[t('mch.name')], [t('mch.id')], [t('mch.createdAt')], [t('mch.balance'), 'num']],
+    row: (m) => h('tr', { 'data-id': m.id },
+      h('td', null, m.name),
+      h('td', null, h('code', null, m.id)),
+      h('td', { class: 'nowrap' }, when(m.created_at, l)),
+      h('td', { class: 'num' }, yuan(m.balance))),
+    load: (cursor) => api('GET', '/v1/admin/merchants' + query({ limit: 20, cursor })),
+    empty: t('mch.empty'),
+    shown: (n) => t('mch.shown', { n }),
+  });
   const name = h('input', { id: 'mch-name', name: 'name', maxlength: 100, required: true, autocomplete: 'off' });
   const created = h('div', { id: 'mch-created' });
   const f = form({ id: 'mch-form', class: 'inline-form' }, [
@@ -18,8 +31,10 @@ export async function merchantsPage(root) {
     const m = await api('POST', '/v1/admin/merchants', { name: name.value });
     name.value = '';
     showSecrets(created, m);
+    list.reload();
   });
-  fill(root, h('h2', null, t('mch.title')), section(t('mch.create'), f), created, lacks(t('mch.listLack')));
+  fill(root, h('h2', null, t('mch.title')), section(t('mch.create'), f), created, section(t('mch.list'), list));
+  await list.reload();
 }
 
 // showSecrets shows a new merchant's API key and webhook secret, which the API

@@ -1,27 +1,19 @@
-// Campaigns for admins: create one with every rule POST /v1/admin/campaigns takes
-// (opening red packet and coupons, points rate, points for cash or coupons), and
-// see any campaign's spend and state by id.
+// Campaigns for admins: every campaign, newest first, with its state and spend
+// (GET /v1/admin/campaigns); one campaign's rules and figures by id; and a form for
+// a new one with every rule POST /v1/admin/campaigns takes (opening red packet and
+// coupons, points rate, points for cash or coupons).
 
 import { h, fill, field, when, yuan, parseYuan } from './staff-dom.js';
 import { t, lang } from './staff-i18n.js';
-import { api } from './staff-api.js';
-import { form, submit, section, kv, badge, lacks, problem, loading, localError } from './staff-ui.js';
+import { api, query } from './staff-api.js';
+import { form, submit, section, kv, badge, problem, loading, localError, pagedTable } from './staff-ui.js';
 
-const RECENT = 'hebao.staff.campaigns';
+const stateKinds = { active: 'ok', scheduled: 'warn', budget_spent: 'bad', ended: 'muted' };
 
-function recents() {
-  try {
-    const r = JSON.parse(sessionStorage.getItem(RECENT) || '[]');
-    return Array.isArray(r) ? r : [];
-  } catch {
-    return [];
-  }
-}
-
-function remember(c) {
-  const r = recents().filter((x) => x.id !== c.id);
-  r.unshift({ id: c.id, name: c.name });
-  sessionStorage.setItem(RECENT, JSON.stringify(r.slice(0, 10)));
+function stateBadge(state) {
+  const b = badge(stateKinds[state] || 'muted', t('state.' + state));
+  b.dataset.state = state;
+  return b;
 }
 
 // money reads a yuan field as fen; empty is 0 when optional, so that the API
@@ -111,14 +103,29 @@ function instant(input, label) {
 }
 
 export async function campaignsPage(root, match) {
+  const l = lang();
+  const list = pagedTable({
+    id: 'cmp-list',
+    columns: [[t('cmp.name')], [t('cmp.state')], [t('cmp.budgetTotal'), 'num'], [t('cmp.spent'), 'num'],
+      [t('cmp.remaining'), 'num'], [t('cmp.grants'), 'num'], [t('cmp.window')]],
+    row: (c) => h('tr', { 'data-id': c.id, class: match && match[1] === c.id ? 'current' : null },
+      h('td', null, h('a', { href: '#/campaigns/' + c.id }, c.name)),
+      h('td', null, stateBadge(c.state)),
+      h('td', { class: 'num' }, yuan(c.budget)),
+      h('td', { class: 'num', 'data-field': 'spent' }, yuan(c.spent)),
+      h('td', { class: 'num', 'data-field': 'remaining' }, yuan(c.remaining)),
+      h('td', { class: 'num', 'data-field': 'grants' }, String(c.grants)),
+      h('td', { class: 'small' }, when(c.starts_at, l), ' – ', when(c.ends_at, l))),
+    load: (cursor) => api('GET', '/v1/admin/campaigns' + query({ limit: 20, cursor })),
+    empty: t('cmp.empty'),
+    shown: (n) => t('cmp.shown', { n }),
+  });
   const view = h('div', { id: 'cmp-view' });
   const show = async (id) => {
     fill(view, loading());
     try {
       const c = await api('GET', '/v1/admin/campaigns/' + encodeURIComponent(id));
-      remember(c);
       showCampaign(view, c);
-      showRecent();
     } catch (err) {
       fill(view, problem(err));
     }
@@ -164,10 +171,9 @@ export async function campaignsPage(root, match) {
       name: name.value, starts_at: instant(starts, t('cmp.starts')), ends_at: instant(ends, t('cmp.ends')),
       budget: money(budget, t('cmp.budget')), rules,
     });
-    remember(c);
     name.value = ''; // a second press would be a second campaign: the API asks for a name first
     showCampaign(view, c);
-    showRecent();
+    list.reload();
     view.scrollIntoView({ block: 'start' });
     return t('cmp.createdNote');
   });
@@ -175,19 +181,13 @@ export async function campaignsPage(root, match) {
   const lookupID = h('input', { id: 'cmp-lookup-id', name: 'id', autocomplete: 'off', spellcheck: 'false', required: true });
   const lookup = form({ id: 'cmp-lookup', class: 'inline-form' }, [field(t('cmp.id'), lookupID), submit(t('cmp.show'), 'secondary')],
     async () => { await show(lookupID.value.trim() || '-'); });
-  const recent = h('div', { id: 'cmp-recent' });
-  const showRecent = () => {
-    const r = recents();
-    fill(recent, r.length ? [h('p', { class: 'muted small' }, t('cmp.recent')),
-      h('ul', { class: 'chips' }, r.map((x) => h('li', null, h('a', { href: '#/campaigns/' + x.id }, x.name))))] : null);
-  };
 
   fill(root, h('h2', null, t('cmp.title')),
-    section(t('cmp.lookup'), lookup, recent, lacks(t('cmp.listLack'))),
     view,
+    section(t('cmp.list'), list),
+    section(t('cmp.lookup'), lookup),
     section(t('cmp.create'), create));
-  showRecent();
-  if (match && match[1]) await show(match[1]);
+  await Promise.all([list.reload(), match && match[1] ? show(match[1]) : null]);
 }
 
 function describeCoupon(c) {
@@ -203,7 +203,6 @@ function describeCoupon(c) {
 function showCampaign(el, c) {
   const l = lang();
   const r = c.rules || {};
-  const stateKind = { active: 'ok', scheduled: 'warn', budget_spent: 'bad', ended: 'muted' }[c.state] || 'muted';
   const rules = [];
   if (r.opening_red_packet) rules.push(t('rule.redPacket', { amount: yuan(r.opening_red_packet) }));
   for (const cp of r.opening_coupons || []) rules.push(t('rule.openingCoupon', { coupon: describeCoupon(cp) }));
@@ -213,9 +212,8 @@ function showCampaign(el, c) {
     rules.push(t('rule.pointsCoupon', { points: o.points, coupon: describeCoupon(o.coupon) }) +
       (o.per_customer ? ' · ' + t('rule.perCustomer', { n: o.per_customer }) : ''));
   }
-  const state = badge(stateKind, t('state.' + c.state));
+  const state = stateBadge(c.state);
   state.id = 'cmp-state';
-  state.dataset.state = c.state;
   fill(el, h('section', { class: 'card', id: 'cmp-card' },
     h('h3', null, c.name, ' ', state),
     kv([

@@ -81,3 +81,46 @@ export function table(headers, rows, attrs) {
       h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', null, rows)));
 }
+
+// pagedTable shows a list route ({items, next_cursor}, newest first) as one table
+// that grows a page at a time with "more". load(cursor) fetches a page ('' for the
+// first); columns are [label, class] pairs and row(item) builds the <tr>. reload()
+// starts again from the first page; an error is shown in the API's own words.
+export function pagedTable({ id, columns, row, load, empty, shown }) {
+  const el = h('div', { id, 'aria-live': 'polite' });
+  let items = [];
+  let next = '';
+  let seq = 0; // the latest request: answers to older ones are dropped
+  let error = null;
+  const render = () => {
+    fill(el,
+      items.length === 0 ? h('p', { class: 'muted' }, error ? null : empty)
+        : h('div', { class: 'table-wrap' }, h('table', { id: id + '-table' },
+          h('thead', null, h('tr', null, columns.map(([label, cls]) => h('th', { scope: 'col', class: cls || null }, label)))),
+          h('tbody', null, items.map(row)))),
+      error ? problem(error) : null,
+      h('div', { class: 'more' },
+        next ? h('button', { type: 'button', class: 'secondary', id: id + '-more', onclick: () => get(true) }, t('more')) : null,
+        items.length ? h('span', { class: 'muted small', id: id + '-count' }, shown(items.length)) : null));
+  };
+  const get = async (more) => {
+    const mine = ++seq;
+    error = null;
+    if (!more) fill(el, loading());
+    let page;
+    try {
+      page = await load(more ? next : '');
+    } catch (err) {
+      if (mine !== seq) return;
+      error = err;
+      render();
+      return;
+    }
+    if (mine !== seq) return;
+    items = more ? [...items, ...page.items] : page.items;
+    next = page.next_cursor || '';
+    render();
+  };
+  el.reload = () => get(false);
+  return el;
+}
