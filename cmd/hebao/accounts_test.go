@@ -199,6 +199,16 @@ func customerFlow(t *testing.T, dir string, args ...string) map[string]string {
 		t.Errorf("a request with a CVV stored a card: %+v", cards)
 	}
 
+	// The startup text names the web app's pages, each of which the server serves.
+	for _, page := range []string{"/", "/merchant", "/staff", "/demo/shop", "/demo/till"} {
+		if !strings.Contains(s.stdout.String(), s.url+page+"\n") && !strings.Contains(s.stdout.String(), s.url+page+" ") {
+			t.Errorf("the startup text does not name %s:\n%s", page, s.stdout)
+		}
+		if resp, _ := s.do(t, "GET", page, nil, ""); resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", page, resp.StatusCode)
+		}
+	}
+
 	// The face check with the development verifier: tier 2.
 	if !strings.Contains(s.stdout.String(), "face check       development verifier") {
 		t.Errorf("the startup text does not say the face check is the development verifier:\n%s", s.stdout)

@@ -297,6 +297,12 @@ func (m *Main) greet(addr string, f storeFlags, g greeting, sms smsSetup) {
 	base := "http://" + browsable(addr)
 	w := m.Stdout
 	fmt.Fprintf(w, "Hebao is running at %s\n\n", base)
+	fmt.Fprintf(w, "  wallet app       %s/\n", base)
+	fmt.Fprintf(w, "  merchant portal  %s/merchant\n", base)
+	fmt.Fprintf(w, "  staff console    %s/staff\n", base)
+	if g.devCredentials != "" {
+		fmt.Fprintf(w, "  demo shop, till  %s/demo/shop  %s/demo/till\n", base, base)
+	}
 	fmt.Fprintf(w, "  API description  %s/openapi.json\n", base)
 	fmt.Fprintf(w, "  health           %s/healthz  %s/readyz\n", base, base)
 	fmt.Fprintf(w, "  metrics          %s/metrics\n", base)
