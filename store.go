@@ -69,6 +69,7 @@ type Tx interface {
 	PaymentPasswordTx
 	MovementTx
 	NotificationTx
+	RelayTx
 	MerchantTx
 	BillTx
 	PaymentCodeTx

@@ -62,6 +62,7 @@ type data struct {
 	tickets       ticketData         // ticket.go
 	devSMS        []hebao.SMSMessage // oldest first: dev.go
 	devSeed       []byte
+	relay         relayData // the NATS relay queue: relay.go
 }
 
 type storedReply struct {
@@ -128,6 +129,7 @@ func (d *data) clone() *data {
 	c.interest = d.interest.clone()
 	c.tickets = d.tickets.clone()
 	c.devSMS = slices.Clone(d.devSMS)
+	c.relay = d.relay.clone()
 	return &c
 }
 

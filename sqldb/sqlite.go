@@ -182,6 +182,7 @@ var sqliteHot = []string{
 	movementInsert, movementByID, sqliteMovementsNewest, sqliteMovementsByWallet, movementFinish,
 	usageRead, usageUpsert, orderUpdate, orderByID, orderByNo, merchantByID, accountByOwner, payerQuery, payeeByID, payeeByPhone,
 	notificationInsert, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
+	relayInsert, relayDelete, relayClaim,
 }
 
 const (
