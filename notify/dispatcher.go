@@ -19,8 +19,8 @@ const (
 // Dispatcher delivers the outbox. Each round takes a batch of pending events in one
 // transaction: it stores the notification of each movement event in the customer's
 // inbox, decides whether it is worth an SMS, and marks every event of the batch
-// delivered. Events of other kinds are marked delivered without a consumer for now:
-// their consumers (merchant webhooks, NATS) will read them here when they exist.
+// delivered. Events of other kinds are marked delivered without a notification; with
+// Relay set, every event of the round is also queued for NATS JetStream (natsrelay).
 // Only after the commit does it publish the notifications to the Hub and send the
 // SMS, each once and never retried: a failed SMS is logged, and the inbox has it.
 //
@@ -35,6 +35,11 @@ type Dispatcher struct {
 	Log   *slog.Logger
 	Poll  time.Duration // how often to look for events without a Wake; DefaultPoll when 0
 	Batch int           // events per round; DefaultBatch when 0
+	// Relay, when set, queues every event of a round for NATS JetStream in the
+	// round's transaction (hebao.RelayTx), so an event is queued exactly when it is
+	// marked delivered; it is called after the commit of a round that queued any
+	// (a natsrelay.Publisher's Wake).
+	Relay func()
 
 	once sync.Once
 	wake chan struct{}
@@ -163,10 +168,18 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 			}
 		}
 		count = len(ids)
+		if d.Relay != nil && len(events) > 0 {
+			if err := tx.QueueRelay(ctx, events); err != nil {
+				return err
+			}
+		}
 		return tx.MarkDelivered(ctx, ids, tx.Now())
 	})
 	if err != nil {
 		return 0, err
+	}
+	if d.Relay != nil && count > 0 {
+		d.Relay()
 	}
 	for _, p := range problems {
 		d.log().Error(p.msg, "event", p.eventID, "err", p.err)
