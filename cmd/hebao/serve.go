@@ -19,6 +19,7 @@ import (
 	"github.com/hebaopay/hebao"
 	"github.com/hebaopay/hebao/demo"
 	hebaohttp "github.com/hebaopay/hebao/http"
+	"github.com/hebaopay/hebao/natsrelay"
 	"github.com/hebaopay/hebao/notify"
 	"github.com/hebaopay/hebao/sandbox"
 	"github.com/hebaopay/hebao/web"
@@ -43,6 +44,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		publicURL    string
 		interestRate int64
 		pprofAddr    string
+		natsURL      string
 	)
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 	f.register(flags, m.Getenv)
@@ -53,6 +55,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	flags.StringVar(&publicURL, "public-url", m.Getenv("HEBAO_PUBLIC_URL"), "where customers and shops reach this server (orders' QR codes link to it); default http:// and --addr")
 	flags.Int64Var(&interestRate, "interest-rate-ppm", 3500, "yearly interest rate on real-named wallets, in parts per million (3500 = 0.35%); 0 turns interest off")
 	flags.StringVar(&pprofAddr, "pprof-addr", m.Getenv("HEBAO_PPROF_ADDR"), "serve Go's profiles (/debug/pprof/) on this loopback address, for profiling a load (e.g. 127.0.0.1:6060); off when empty")
+	// Not defaulted from the environment here: -h would print a password in the URL.
+	flags.StringVar(&natsURL, "nats", "", "also publish every outbox event to NATS JetStream at this URL, e.g. nats://127.0.0.1:4222 (stream HEBAO, subjects hebao.<kind>: docs/events.md); default $HEBAO_NATS, off when empty")
 	flags.DurationVar(&bankWait, "bank-timeout", hebao.DefaultBankTimeout, "how long the bank has to answer a top-up or withdrawal before it is cancelled and fails with bank_timeout")
 	sf.register(flags, m.Getenv)
 	ff.register(flags, m.Getenv)
@@ -118,6 +122,22 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	staff := &hebao.StaffService{Store: db}
 	hub := notify.NewHub()
 	dispatcher := &notify.Dispatcher{Store: db, Hub: hub, SMS: smsOut.gateway, Log: log}
+	// With --nats every event the dispatcher delivers is queued in the same
+	// transaction, and the relay publishes it to JetStream (docs/events.md).
+	var relay *natsrelay.Publisher
+	if natsURL == "" {
+		natsURL = m.Getenv("HEBAO_NATS")
+	}
+	if natsURL != "" {
+		nc, js, err := natsrelay.Connect(natsURL, log)
+		if err != nil {
+			return err
+		}
+		defer nc.Close() // after the workers have stopped (deferred below)
+		relay = &natsrelay.Publisher{Store: db, JS: js, Log: log}
+		dispatcher.Relay = relay.Wake
+		log.Info("publishing events to NATS JetStream", slog.String("servers", natsrelay.Redact(natsURL)), slog.String("stream", natsrelay.DefaultStream))
+	}
 	// An agent's start of a payment-password reset emits the customer's notice.
 	payPasswords := &hebao.PaymentPasswordService{Store: db, Keys: keyring, OTP: otp, Committed: dispatcher.Wake}
 	bankService := &hebao.BankService{Store: db, Bank: bank, Keys: keyring, Tiers: hebao.DefaultTierLimits(),
@@ -242,6 +262,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			err := db.ListenNotifications(work, func(n hebao.Notification) { hub.Publish(n) }, nil)
 			if work.Err() == nil {
 				log.Error("notification listener stopped", "err", err)
+			}
+		})
+	}
+	if relay != nil {
+		workers.Go(func() {
+			if err := relay.Run(work); err != nil {
+				log.Error("NATS relay stopped", "err", err)
 			}
 		})
 	}
