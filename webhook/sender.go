@@ -11,10 +11,10 @@ import (
 	"github.com/hebaopay/hebao"
 )
 
-// lease is how long a delivery being sent is kept from other senders: a process that
-// dies mid-attempt leaves it to be tried again after this. An attempt, name lookup
-// included, is bounded well within it.
-const lease = 30 * time.Second
+// DefaultLease is how long a delivery being sent is kept from other senders when
+// Sender.Lease is not set: a process that dies mid-attempt leaves it to be tried again
+// after this. An attempt, name lookup included, is bounded well within it.
+const DefaultLease = 30 * time.Second
 
 // parallelSends is how many deliveries one sender attempts at once.
 const parallelSends = 8
@@ -35,6 +35,12 @@ type Sender struct {
 	Now func() time.Time
 	// Log receives failures of the sender itself (not of receivers); nil discards.
 	Log *slog.Logger
+	// Lease is how long a delivery being sent is kept from other senders (other
+	// processes sharing the database): if this one dies mid-attempt, another sends the
+	// delivery again once the lease has ended. DefaultLease when 0. An attempt is
+	// given at most half the lease (and never more than 2×DeliveryTimeout), so that a
+	// live sender records its outcome before anyone else may take the delivery.
+	Lease time.Duration
 
 	once   sync.Once
 	wake   chan struct{}
@@ -61,6 +67,13 @@ func (s *Sender) now() time.Time {
 		return s.Now().UTC().Truncate(time.Microsecond)
 	}
 	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+func (s *Sender) lease() time.Duration {
+	if s.Lease > 0 {
+		return s.Lease
+	}
+	return DefaultLease
 }
 
 // Wake makes Run look for due deliveries now: call it after committing one.
@@ -151,7 +164,7 @@ func (s *Sender) attempt(ctx context.Context, d hebao.WebhookDelivery) (bool, er
 		if !claimed {
 			return nil
 		}
-		cur.NextAttemptAt, cur.UpdatedAt = s.now().Add(lease), s.now()
+		cur.NextAttemptAt, cur.UpdatedAt = s.now().Add(s.lease()), s.now()
 		d = cur
 		return tx.UpdateDelivery(ctx, cur)
 	})
@@ -159,7 +172,7 @@ func (s *Sender) attempt(ctx context.Context, d hebao.WebhookDelivery) (bool, er
 		return false, err
 	}
 	leased := d.NextAttemptAt
-	call, cancel := context.WithTimeout(ctx, 2*DeliveryTimeout)
+	call, cancel := context.WithTimeout(ctx, min(2*DeliveryTimeout, s.lease()/2))
 	res := s.send(call, d)
 	cancel()
 	err = s.Store.Transact(ctx, func(tx hebao.Tx) error {

@@ -45,6 +45,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		interestRate int64
 		pprofAddr    string
 		natsURL      string
+		webhookLease time.Duration
 	)
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 	f.register(flags, m.Getenv)
@@ -58,6 +59,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// Not defaulted from the environment here: -h would print a password in the URL.
 	flags.StringVar(&natsURL, "nats", "", "also publish every outbox event to NATS JetStream at this URL, e.g. nats://127.0.0.1:4222 (stream HEBAO, subjects hebao.<kind>: docs/events.md); default $HEBAO_NATS, off when empty")
 	flags.DurationVar(&bankWait, "bank-timeout", hebao.DefaultBankTimeout, "how long the bank has to answer a top-up or withdrawal before it is cancelled and fails with bank_timeout")
+	flags.DurationVar(&webhookLease, "webhook-lease", webhook.DefaultLease, "how long a webhook delivery being sent is kept from the other servers on the database: one that dies mid-attempt leaves it to them after this; an attempt gets at most half of it")
 	sf.register(flags, m.Getenv)
 	ff.register(flags, m.Getenv)
 	if help, err := m.parse(flags, args); help || err != nil {
@@ -65,6 +67,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if bankWait <= 0 {
 		return usageError{"--bank-timeout must be positive"}
+	}
+	if webhookLease < time.Second {
+		return usageError{"--webhook-lease must be at least 1s"}
 	}
 	if pprofAddr != "" {
 		at, stop, err := servePprof(pprofAddr)
@@ -151,7 +156,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	campaigns := &hebao.CampaignService{Store: db, Keys: keyring}
 	points := &hebao.PointsService{Store: db, Tiers: hebao.DefaultTierLimits(), Committed: dispatcher.Wake}
 	tickets := &hebao.TicketService{Store: db, Committed: dispatcher.Wake}
-	sender := &webhook.Sender{Store: db, Secret: merchants.WebhookSecretOf, Policy: policy, Log: log}
+	sender := &webhook.Sender{Store: db, Secret: merchants.WebhookSecretOf, Policy: policy, Log: log, Lease: webhookLease}
 	// Listen before anything is built from the address, so that --addr with port 0
 	// gives orders' links the port the system chose.
 	ln, err := net.Listen("tcp", addr)
