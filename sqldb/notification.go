@@ -41,7 +41,10 @@ func (t *tx) AddNotification(_ context.Context, n hebao.Notification) error {
 	if n.ID == "" || n.CustomerID == "" || n.Kind == "" {
 		return hebao.Errorf(hebao.CodeInvalidRequest, "a notification needs an id, a customer and a kind")
 	}
-	added, err := t.exec(notificationInsert, n.ID, n.CustomerID, n.Kind, n.Title, n.Amount, n.Counterparty,
+	// Notifications and the outbox are not rows the row cache holds (payers,
+	// payees, limit counters): writing them leaves the batch trusting it, where a
+	// plain exec would make every batch the dispatcher shares read its payers again.
+	added, err := t.execOwn(notificationInsert, n.ID, n.CustomerID, n.Kind, n.Title, n.Amount, n.Counterparty,
 		n.BalanceAfter, n.TransactionID, n.CreatedAt.UnixMicro())
 	if err != nil {
 		return t.retryable(fmt.Errorf("store notification: %w", err))
@@ -55,7 +58,7 @@ func (t *tx) AddNotification(_ context.Context, n hebao.Notification) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.exec(pgNotify, NotificationChannel, string(payload)); err != nil {
+		if _, err := t.execOwn(pgNotify, NotificationChannel, string(payload)); err != nil {
 			return t.retryable(fmt.Errorf("announce notification: %w", err))
 		}
 	}
@@ -148,7 +151,7 @@ func (t *tx) MarkDelivered(_ context.Context, ids []string, at time.Time) error 
 		if !pg {
 			q, args = sqliteOutboxDelete, []any{id}
 		}
-		if _, err := t.exec(q, args...); err != nil {
+		if _, err := t.execOwn(q, args...); err != nil {
 			return t.retryable(fmt.Errorf("mark event %s delivered: %w", id, err))
 		}
 	}

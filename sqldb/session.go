@@ -61,7 +61,8 @@ func (t *tx) SessionByToken(_ context.Context, hash [32]byte) (hebao.Session, er
 
 // TouchSession implements hebao.Tx.
 func (t *tx) TouchSession(_ context.Context, id string, at time.Time) error {
-	if _, err := t.exec(sessionTouch, id, at.UnixMicro()); err != nil {
+	// Sessions are not rows the row cache holds: see AddNotification.
+	if _, err := t.execOwn(sessionTouch, id, at.UnixMicro()); err != nil {
 		return t.retryable(fmt.Errorf("touch session: %w", err))
 	}
 	return nil
