@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,5 +47,35 @@ func TestRowCacheSurvivesDispatch(t *testing.T) {
 	}
 	if _, ok := db.rows.payers["cus_cached"]; !ok {
 		t.Error("the row cache was dropped by writes to tables it does not hold")
+	}
+}
+
+// TestReadersStayOpen: many concurrent reads never close a SQLite reader for want
+// of an idle slot (and open it again), which cost every request's authentication
+// a connection's set-up.
+func TestReadersStayOpen(t *testing.T) {
+	db := openTest(t, Config{DataDir: t.TempDir()})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for range 20 {
+				err := db.View(ctx, func(tx hebao.Tx) error {
+					_, err := tx.SessionByToken(ctx, hebao.TokenHash("nobody"))
+					if hebao.ErrorCode(err) == hebao.CodeNotFound {
+						return nil
+					}
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if st := db.b.(*sqliteDB).r.Stats(); st.MaxIdleClosed > 0 {
+		t.Errorf("%d readers were closed for want of an idle slot (%d opened in all)", st.MaxIdleClosed, st.OpenConnections)
 	}
 }
