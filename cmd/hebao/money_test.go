@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -119,26 +118,7 @@ func moneyFlow(t *testing.T, dir string, args ...string) {
 	}
 
 	// B listens for live events.
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", s.url+"/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+b.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	events := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				events <- data
-			}
-		}
-		close(events)
-	}()
+	events := listen(t, s, b.Token)
 	// No need to wait for ": connected": the server subscribes before it answers.
 
 	// A sends ¥123.45 to B; B hears of it within a second.

@@ -14,7 +14,7 @@ import (
 )
 
 // listen opens the customer's event stream on s and returns the data of its
-// events as they come.
+// events as they come; the channel closes when the stream ends.
 func listen(t *testing.T, s *server, token string) <-chan string {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", s.url+"/v1/events", nil)
@@ -24,8 +24,8 @@ func listen(t *testing.T, s *server, token string) <-chan string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
-	if resp.StatusCode != 200 {
-		t.Fatalf("events: %d", resp.StatusCode)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	events := make(chan string, 16)
 	go func() {
