@@ -144,7 +144,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		ids := make([]string, 0, len(events))
 		for _, e := range events {
 			ids = append(ids, e.ID)
-			m, ok, err := movementOf(e)
+			ss, ok, err := sidesOf(e)
 			if err != nil {
 				// Kept back, it would block nothing but come again forever.
 				problems = append(problems, problem{"drop malformed outbox event", e.ID, err})
@@ -153,7 +153,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 			if !ok {
 				continue
 			}
-			for _, sd := range sides(e, m) {
+			for _, sd := range ss {
 				if err := tx.AddNotification(ctx, sd.n); err != nil {
 					return err
 				}

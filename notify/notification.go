@@ -20,111 +20,71 @@ import (
 )
 
 // FromEvent returns the notification that the outbox event e announces to its first
-// customer (a transfer's event announces both sides: see FromEventAll), and false for
+// customer (a transfer's event announces both sides: see sidesOf), and false for
 // events of kinds that make no notification. The notification's id is derived from
 // the event's, so dispatching an event twice makes the same notification.
 func FromEvent(e hebao.Event) (hebao.Notification, bool, error) {
-	if e.Kind == hebao.EventPointsExpired {
-		p, err := pointsExpiredOf(e)
-		if err != nil {
-			return hebao.Notification{}, false, err
-		}
-		return fromPointsExpired(e, p), true, nil
-	}
-	if e.Kind == hebao.EventTicketMessage {
-		p, ok, err := ticketReplyOf(e)
-		if !ok || err != nil {
-			return hebao.Notification{}, false, err
-		}
-		return fromTicketReply(e, p), true, nil
-	}
-	if e.Kind == hebao.EventPaymentPasswordReset {
-		p, err := resetOf(e)
-		if err != nil {
-			return hebao.Notification{}, false, err
-		}
-		return fromReset(e, p), true, nil
-	}
-	m, ok, err := movementOf(e)
+	ss, ok, err := sidesOf(e)
 	if !ok || err != nil {
-		return hebao.Notification{}, ok, err
+		return hebao.Notification{}, false, err
 	}
-	return fromMovement(e, m), true, nil
+	return ss[0].n, true, nil
 }
 
-// side is one customer's part of a movement event, and its notification.
+// side is one customer's part of an event, and its notification.
 type side struct {
 	m hebao.MovementEvent
 	n hebao.Notification
 }
 
-// sides returns the notification of each customer a movement event announces: one,
-// or two for a transfer between wallets. The other side's id is derived from its
-// transaction id, which is announced by this event only.
-func sides(e hebao.Event, m hebao.MovementEvent) []side {
-	if e.Kind == hebao.EventPointsExpired {
-		// movementOf has decoded the payload once already: it cannot fail here.
-		p, _ := pointsExpiredOf(e)
-		return []side{{m, fromPointsExpired(e, p)}}
-	}
-	if e.Kind == hebao.EventTicketMessage {
-		p, _, _ := ticketReplyOf(e) // decoded once already by movementOf
-		return []side{{m, fromTicketReply(e, p)}}
-	}
-	if e.Kind == hebao.EventPaymentPasswordReset {
-		p, _ := resetOf(e) // decoded once already by movementOf
-		return []side{{m, fromReset(e, p)}}
-	}
-	out := []side{{m, fromMovement(e, m)}}
-	if o := m.Other; o != nil && o.CustomerID != "" {
-		n := fromMovement(e, *o)
-		n.ID = notificationID(o.TransactionID)
-		out = append(out, side{*o, n})
-	}
-	return out
-}
-
-// movementOf decodes the payload of an event that makes notifications; false for
-// other kinds. Points expiring move no money: their event comes back as a movement
-// that names the customer and nothing else, no wallet and no amount, so the
-// dispatcher finds no SMS threshold to weigh it against (thresholds are fen, and a
-// number of points is not) and sends no SMS; sides makes its notification.
-func movementOf(e hebao.Event) (hebao.MovementEvent, bool, error) {
-	var m hebao.MovementEvent
-	if e.Kind == hebao.EventPointsExpired {
+// sidesOf decodes e once and returns the notification of each customer it
+// announces: one, or two for a transfer between wallets (the other side's id is
+// derived from its transaction id, which is announced by this event only); false
+// for kinds that make no notification. Events that move no money — points
+// expiring, customer service's reply to a ticket, a payment-password reset — come
+// back with a side that names the customer and nothing else (and for a reset its
+// wallet): no amount, so the dispatcher finds no SMS threshold to weigh them
+// against (thresholds are fen, and a number of points is not) and sends no SMS,
+// except for a reset, which smsPhone sends whatever the threshold.
+func sidesOf(e hebao.Event) ([]side, bool, error) {
+	switch e.Kind {
+	case hebao.EventPointsExpired:
 		p, err := pointsExpiredOf(e)
 		if err != nil {
-			return m, false, err
+			return nil, false, err
 		}
-		return hebao.MovementEvent{CustomerID: p.CustomerID}, true, nil
-	}
-	if e.Kind == hebao.EventTicketMessage {
-		// Like points expiring: no money, so no SMS. Only an agent's reply makes a
-		// notification; agents see customers' messages in their queue.
+		return []side{{hebao.MovementEvent{CustomerID: p.CustomerID}, fromPointsExpired(e, p)}}, true, nil
+	case hebao.EventTicketMessage:
+		// Only an agent's reply makes a notification; agents see customers'
+		// messages in their queue.
 		p, ok, err := ticketReplyOf(e)
 		if !ok || err != nil {
-			return m, false, err
+			return nil, false, err
 		}
-		return hebao.MovementEvent{CustomerID: p.CustomerID}, true, nil
-	}
-	if e.Kind == hebao.EventPaymentPasswordReset {
-		// No money either; the SMS is sent whatever the threshold (smsPhone).
+		return []side{{hebao.MovementEvent{CustomerID: p.CustomerID}, fromTicketReply(e, p)}}, true, nil
+	case hebao.EventPaymentPasswordReset:
 		p, err := resetOf(e)
 		if err != nil {
-			return m, false, err
+			return nil, false, err
 		}
-		return hebao.MovementEvent{CustomerID: p.CustomerID, WalletID: p.WalletID}, true, nil
+		return []side{{hebao.MovementEvent{CustomerID: p.CustomerID, WalletID: p.WalletID}, fromReset(e, p)}}, true, nil
+	case hebao.EventMovement:
+		var m hebao.MovementEvent
+		if err := json.Unmarshal(e.Payload, &m); err != nil {
+			return nil, false, fmt.Errorf("event %s: %w", e.ID, err)
+		}
+		if e.ID == "" || m.CustomerID == "" || m.Kind == "" || m.Status == "" {
+			return nil, false, fmt.Errorf("event %s: a movement event needs an id, a customer, a kind and a status", e.ID)
+		}
+		out := []side{{m, fromMovement(e, m)}}
+		if o := m.Other; o != nil && o.CustomerID != "" {
+			n := fromMovement(e, *o)
+			n.ID = notificationID(o.TransactionID)
+			out = append(out, side{*o, n})
+		}
+		return out, true, nil
 	}
-	if e.Kind != hebao.EventMovement {
-		return m, false, nil
-	}
-	if err := json.Unmarshal(e.Payload, &m); err != nil {
-		return m, false, fmt.Errorf("event %s: %w", e.ID, err)
-	}
-	if e.ID == "" || m.CustomerID == "" || m.Kind == "" || m.Status == "" {
-		return m, false, fmt.Errorf("event %s: a movement event needs an id, a customer, a kind and a status", e.ID)
-	}
-	return m, true, nil
+	return nil, false, nil
 }
 
 func fromMovement(e hebao.Event, m hebao.MovementEvent) hebao.Notification {
