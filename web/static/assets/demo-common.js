@@ -126,21 +126,9 @@ export function cny(fen) {
   return (n < 0 ? '-¥' : '¥') + whole + '.' + digits.slice(-2);
 }
 
-// h builds an element; strings become text nodes, never HTML.
-export function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (k === 'value') el.value = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
+// h builds an element (dom.js, shared with the wallet app); strings become text
+// nodes, never HTML.
+export { h } from './dom.js';
 
 // here turns a URL Hebao gave (qr_url, pay link) into the same path on this page's
 // origin. The demo runs inside the Hebao server, and Hebao builds those URLs from

@@ -7,6 +7,8 @@
 // its out_trade_no or opened from the list, with a refund form; webhook deliveries,
 // with replay; and the daily bill as a CSV download.
 
+import { h } from './dom.js';
+
 const KEY = 'hebao.merchant.key'; // sessionStorage
 const LANG = 'hebao.merchant.lang'; // localStorage
 const PAGE = 20; // orders a page
@@ -302,22 +304,6 @@ function when(iso) {
 // chinaDate is the China day of d, YYYY-MM-DD.
 function chinaDate(d) {
   return new Date(d.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10);
-}
-
-// h builds an element; strings become text nodes, never HTML.
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (k === 'value') el.value = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
 }
 
 const $ = (id) => document.getElementById(id);
