@@ -1,14 +1,12 @@
 // DOM building for the staff console: h('p', {class: 'x', onclick: f}, 'text', child).
 // Strings always become text nodes, so nothing the API returns is parsed as HTML.
 
-export function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  setAttrs(el, attrs);
-  add(el, children);
-  return el;
-}
+// h and fill are the wallet app's (dom.js).
+import { h, fill } from './dom.js';
 
-// s builds an SVG element the same way.
+export { h, fill };
+
+// s builds an SVG element the way h builds an HTML one.
 export function s(tag, attrs, ...children) {
   const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
   setAttrs(el, attrs);
@@ -33,13 +31,6 @@ function add(el, children) {
     else if (c instanceof Node) el.appendChild(c);
     else el.appendChild(document.createTextNode(String(c)));
   }
-}
-
-// fill replaces el's children.
-export function fill(el, ...children) {
-  el.replaceChildren();
-  add(el, children);
-  return el;
 }
 
 // yuan shows fen as ¥1,234.56; negative amounts keep their sign before the ¥.
