@@ -18,7 +18,9 @@ func Once(ctx context.Context, s Store, k IdempotencyKey, fn func(tx Tx) (Reply,
 		out    Reply
 		failed error // fn's Committed error
 	)
-	err := s.Transact(ctx, func(tx Tx) error {
+	ra, _ := ReadAheadOf(ctx)
+	ra.Key = k
+	err := s.Transact(WithReadAhead(ctx, ra), func(tx Tx) error {
 		failed = nil
 		prior, err := tx.Reply(ctx, k)
 		if err != nil {

@@ -38,6 +38,10 @@ type NotificationTx interface {
 	MarkDelivered(ctx context.Context, ids []string, at time.Time) error
 	// WalletSettings returns the wallet's settings; the defaults when none were saved.
 	WalletSettings(ctx context.Context, walletID string) (WalletSettings, error)
+	// WalletSettingsOf returns the settings of each of the wallets, the defaults for
+	// those whose holders chose none: what WalletSettings answers, for many wallets
+	// in one read (the dispatcher weighs a whole round's movements at once).
+	WalletSettingsOf(ctx context.Context, walletIDs []string) (map[string]WalletSettings, error)
 	// SaveWalletSettings stores the wallet's settings, replacing any.
 	SaveWalletSettings(ctx context.Context, s WalletSettings) error
 }

@@ -197,3 +197,28 @@ type Event struct {
 	Payload   []byte // JSON
 	CreatedAt time.Time
 }
+
+// ReadAhead names the rows a Transact closure reads first, so that a store that
+// pays a network round trip for every read (PostgreSQL) can read those of a whole
+// batch of closures at once, before they run. It is only a hint, carried by the
+// context given to Transact: the closure reads as it always does, and a store may
+// ignore it.
+type ReadAhead struct {
+	Key         IdempotencyKey // looked up by Tx.Reply (Once sets it)
+	Payer       string         // a customer id, read by Tx.Payer
+	PayeeWallet string         // a wallet id, read by Tx.Payee
+	PayeePhone  string         // a phone, read by Tx.Payee
+}
+
+type readAheadKey struct{}
+
+// WithReadAhead returns ctx carrying ra for the Transact it is given to.
+func WithReadAhead(ctx context.Context, ra ReadAhead) context.Context {
+	return context.WithValue(ctx, readAheadKey{}, ra)
+}
+
+// ReadAheadOf returns the hint ctx carries, if any.
+func ReadAheadOf(ctx context.Context) (ReadAhead, bool) {
+	ra, ok := ctx.Value(readAheadKey{}).(ReadAhead)
+	return ra, ok
+}

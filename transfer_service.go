@@ -100,6 +100,7 @@ func (s *TransferService) Send(ctx context.Context, r TransferRequest) (Reply, e
 		return Reply{}, err
 	}
 	tiers := s.Tiers.orDefault()
+	ctx = WithReadAhead(ctx, ReadAhead{Payer: r.CustomerID, PayeeWallet: r.ToWalletID, PayeePhone: r.ToPhone})
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
 		now := nowIn(s.Now, tx)
 		who, err := tx.Payer(ctx, r.CustomerID)

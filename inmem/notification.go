@@ -108,6 +108,18 @@ func (t *tx) WalletSettings(_ context.Context, walletID string) (hebao.WalletSet
 	return hebao.DefaultWalletSettings(walletID), nil
 }
 
+func (t *tx) WalletSettingsOf(ctx context.Context, walletIDs []string) (map[string]hebao.WalletSettings, error) {
+	out := make(map[string]hebao.WalletSettings, len(walletIDs))
+	for _, id := range walletIDs {
+		s, err := t.WalletSettings(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = s
+	}
+	return out, nil
+}
+
 func (t *tx) SaveWalletSettings(_ context.Context, s hebao.WalletSettings) error {
 	if err := t.write(); err != nil {
 		return err

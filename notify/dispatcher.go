@@ -142,30 +142,38 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 			return err
 		}
 		ids := make([]string, 0, len(events))
+		var (
+			sides   []side
+			eventOf []string // the event of each side, to name in a problem
+		)
 		for _, e := range events {
 			ids = append(ids, e.ID)
-			ss, ok, err := sidesOf(e)
+			ss, _, err := sidesOf(e) // none for kinds that make no notification
 			if err != nil {
 				// Kept back, it would block nothing but come again forever.
 				problems = append(problems, problem{"drop malformed outbox event", e.ID, err})
 				continue
 			}
-			if !ok {
-				continue
-			}
 			for _, sd := range ss {
-				if err := tx.AddNotification(ctx, sd.n); err != nil {
+				sides, eventOf = append(sides, sd), append(eventOf, e.ID)
+			}
+		}
+		settings, err := d.settingsOf(ctx, tx, sides)
+		if err != nil {
+			return err
+		}
+		for i, sd := range sides {
+			if err := tx.AddNotification(ctx, sd.n); err != nil {
+				return err
+			}
+			dl := delivery{n: sd.n}
+			if dl.phone, err = d.smsPhone(ctx, tx, settings, sd.m, sd.n.Kind); err != nil {
+				if hebao.ErrorCode(err) != hebao.CodeNotFound {
 					return err
 				}
-				dl := delivery{n: sd.n}
-				if dl.phone, err = d.smsPhone(ctx, tx, sd.m, sd.n.Kind); err != nil {
-					if hebao.ErrorCode(err) != hebao.CodeNotFound {
-						return err
-					}
-					problems = append(problems, problem{"no SMS: customer not found", e.ID, err})
-				}
-				out = append(out, dl)
+				problems = append(problems, problem{"no SMS: customer not found", eventOf[i], err})
 			}
+			out = append(out, dl)
 		}
 		count = len(ids)
 		if d.Relay != nil && len(events) > 0 {
@@ -201,11 +209,31 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	return count, nil
 }
 
+// settingsOf reads, in one go, the settings of the wallets whose movements may be
+// worth an SMS; nil when no SMS is sent at all.
+func (d *Dispatcher) settingsOf(ctx context.Context, tx hebao.Tx, sides []side) (map[string]hebao.WalletSettings, error) {
+	if d.SMS == nil {
+		return nil, nil
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, sd := range sides {
+		if id := sd.m.WalletID; id != "" && sd.n.Kind != NotificationPaymentPasswordReset && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return tx.WalletSettingsOf(ctx, ids)
+}
+
 // smsPhone returns the phone to send an SMS about m, whose notification is of
-// kind, to, or "" if its amount is below the wallet's threshold or the customer
-// wants none. A payment-password reset is sent whatever the settings: it is a
-// security notice, not a movement of money.
-func (d *Dispatcher) smsPhone(ctx context.Context, tx hebao.Tx, m hebao.MovementEvent, kind string) (string, error) {
+// kind, to, or "" if its amount is below the wallet's threshold (from settings, as
+// settingsOf read them) or the customer wants none. A payment-password reset is sent
+// whatever the settings: it is a security notice, not a movement of money.
+func (d *Dispatcher) smsPhone(ctx context.Context, tx hebao.Tx, settings map[string]hebao.WalletSettings, m hebao.MovementEvent, kind string) (string, error) {
 	if d.SMS == nil {
 		return "", nil
 	}
@@ -217,11 +245,8 @@ func (d *Dispatcher) smsPhone(ctx context.Context, tx hebao.Tx, m hebao.Movement
 		return c.Phone, nil
 	}
 	s := hebao.DefaultWalletSettings(m.WalletID)
-	if m.WalletID != "" {
-		var err error
-		if s, err = tx.WalletSettings(ctx, m.WalletID); err != nil {
-			return "", err
-		}
+	if set, ok := settings[m.WalletID]; ok {
+		s = set
 	}
 	if s.SMSThreshold == hebao.SMSOff || s.SMSThreshold < 0 || m.Amount < s.SMSThreshold {
 		return "", nil

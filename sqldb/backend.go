@@ -102,6 +102,8 @@ type writes struct {
 	movements []hebao.Movement
 	usage     []hebao.Usage // ascending wallet id
 	orders    []orderWrite  // ascending id
+	notes     []noteRow
+	delivered []deliveredRow
 
 	newBalances map[hebao.AccountID]int64 // filled by flush
 }

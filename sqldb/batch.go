@@ -186,7 +186,24 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 	// The chain head is locked first, before any account: batches of different
 	// processes then run one at a time and cannot deadlock on accounts, and a balance
 	// read inside the batch cannot change before the batch commits.
-	head, err := w.lockHead(ctx)
+	// On PostgreSQL the same round trip reads ahead what the closures named, so that
+	// they make no round trips of their own while the head is held (readahead.go).
+	var (
+		head       hebao.ChainHead
+		ahead      *readAhead
+		payerAccts []hebao.Account
+	)
+	var hints readAheadHints
+	pg, isPG := w.(*pgTx)
+	if isPG {
+		hints = hintsOf(batch)
+	}
+	if isPG && !hints.empty() {
+		head, ahead, payerAccts, err = pg.lockHeadReadingAhead(ctx, hints)
+		db.readAheads.Add(1)
+	} else {
+		head, err = w.lockHead(ctx)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -213,6 +230,12 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 		replies:   map[replyKey]int{},
 		ids:       map[string]bool{},
 		usage:     map[string]*usageState{},
+	}
+	b.ahead = ahead
+	if !lockAll { // a retry locks every account it reads, as it reads it
+		for _, a := range payerAccts {
+			b.accounts[a.ID] = &lockedAccount{Account: a, loaded: a.Balance, fresh: true}
+		}
 	}
 	v, ok, err := w.dataVersion(ctx)
 	if err != nil {
@@ -293,7 +316,7 @@ func runClosure(fn func(hebao.Tx) error, t *tx) (err error) {
 // flush seals the batch's transfers onto the chain and writes everything buffered.
 // It returns the balances the guarded updates left.
 func (b *batchState) flush(key []byte) (map[hebao.AccountID]int64, error) {
-	w := &writes{replies: b.replyRows, events: b.events, movements: b.movements}
+	w := &writes{replies: b.replyRows, events: b.events, movements: b.movements, notes: b.notes, delivered: b.delivered}
 	for _, u := range b.usage {
 		if u.dirty {
 			w.usage = append(w.usage, u.u)
@@ -304,7 +327,8 @@ func (b *batchState) flush(key []byte) (map[hebao.AccountID]int64, error) {
 		w.orders = append(w.orders, orderWrite{o: o.o, loaded: o.loaded})
 	}
 	slices.SortFunc(w.orders, func(x, y orderWrite) int { return cmp.Compare(x.o.ID, y.o.ID) })
-	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 && len(w.movements) == 0 && len(w.usage) == 0 && len(w.orders) == 0 {
+	if len(b.transfers) == 0 && len(b.replyRows) == 0 && len(b.events) == 0 && len(w.movements) == 0 && len(w.usage) == 0 && len(w.orders) == 0 &&
+		len(w.notes) == 0 && len(w.delivered) == 0 {
 		return nil, nil
 	}
 	if len(b.transfers) > 0 {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hebaopay/hebao"
@@ -73,6 +74,8 @@ type DB struct {
 	// owners are the ids of the operator's committed accounts (see SystemAccount).
 	owners    ownerCache
 	campaigns campaignCache // see ActiveCampaigns
+	// readAheads counts the batches that read ahead (readahead.go); tests look.
+	readAheads atomic.Int64
 }
 
 var (

@@ -296,40 +296,21 @@ func (t *tx) Payer(_ context.Context, customerID string) (hebao.Payer, error) {
 	if p, ok := t.cachedPayer(customerID); ok {
 		return p, nil
 	}
-	q := payerQuery
-	if _, pg := t.b.w.(*pgTx); pg && !t.b.readOnly {
-		q += ` FOR UPDATE OF u`
-	}
-	var (
-		p                           hebao.Payer
-		w                           walletRow
-		hash                        []byte
-		failures, locked, updated   sql.NullInt64
-		day, year, dayTotal, yTotal int64
-		pending, pendingOut         int64
-	)
-	err := t.queryRow(q, customerID).Scan(w.dest(&p.Wallet, &p.Phone, &hash, &failures, &locked, &updated,
-		&day, &dayTotal, &year, &yTotal, &pending, &pendingOut)...)
-	if isNoRows(err) {
-		return hebao.Payer{}, hebao.Errorf(hebao.CodeNotFound, "this customer has no wallet")
-	}
-	if err != nil {
-		return hebao.Payer{}, fmt.Errorf("read payer: %w", err)
-	}
-	w.fill(&p.Wallet)
-	if hash != nil {
-		pw := hebao.PaymentPassword{WalletID: p.Wallet.ID, State: hebao.PaymentPasswordState{Failures: int(failures.Int64)}}
-		if len(hash) != len(pw.Hash) {
-			return hebao.Payer{}, fmt.Errorf("payment password of %s: stored hash has %d bytes, want %d", p.Wallet.ID, len(hash), len(pw.Hash))
+	p, ok := t.b.ahead.payer(customerID, t.b.rowsDirty)
+	if !ok {
+		q := payerQuery
+		if _, pg := t.b.w.(*pgTx); pg && !t.b.readOnly {
+			q += ` FOR UPDATE OF u`
 		}
-		copy(pw.Hash[:], hash)
-		if locked.Int64 != 0 {
-			pw.State.LockedUntil = time.UnixMicro(locked.Int64).UTC()
+		var err error
+		p, err = scanPayer(t.queryRow(q, customerID))
+		if isNoRows(err) {
+			return hebao.Payer{}, hebao.Errorf(hebao.CodeNotFound, "this customer has no wallet")
 		}
-		pw.UpdatedAt = time.UnixMicro(updated.Int64).UTC()
-		p.Password = &pw
+		if err != nil {
+			return hebao.Payer{}, err
+		}
 	}
-	p.Usage = hebao.Usage{WalletID: p.Wallet.ID, Day: int(day), DayTotal: dayTotal, Year: int(year), YearTotal: yTotal, PendingIn: pending, PendingOut: pendingOut}
 	if t.b.rowsOK {
 		row := payerRow{w: p.Wallet, phone: p.Phone}
 		if p.Password != nil {
@@ -351,6 +332,41 @@ func (t *tx) Payer(_ context.Context, customerID string) (hebao.Payer, error) {
 	return p, nil
 }
 
+// scanPayer reads one row of payerQuery: the payer with their counters as stored.
+func scanPayer(row scanner) (hebao.Payer, error) {
+	var (
+		p                           hebao.Payer
+		w                           walletRow
+		hash                        []byte
+		failures, locked, updated   sql.NullInt64
+		day, year, dayTotal, yTotal int64
+		pending, pendingOut         int64
+	)
+	err := row.Scan(w.dest(&p.Wallet, &p.Phone, &hash, &failures, &locked, &updated,
+		&day, &dayTotal, &year, &yTotal, &pending, &pendingOut)...)
+	if isNoRows(err) {
+		return p, err
+	}
+	if err != nil {
+		return hebao.Payer{}, fmt.Errorf("read payer: %w", err)
+	}
+	w.fill(&p.Wallet)
+	if hash != nil {
+		pw := hebao.PaymentPassword{WalletID: p.Wallet.ID, State: hebao.PaymentPasswordState{Failures: int(failures.Int64)}}
+		if len(hash) != len(pw.Hash) {
+			return hebao.Payer{}, fmt.Errorf("payment password of %s: stored hash has %d bytes, want %d", p.Wallet.ID, len(hash), len(pw.Hash))
+		}
+		copy(pw.Hash[:], hash)
+		if locked.Int64 != 0 {
+			pw.State.LockedUntil = time.UnixMicro(locked.Int64).UTC()
+		}
+		pw.UpdatedAt = time.UnixMicro(updated.Int64).UTC()
+		p.Password = &pw
+	}
+	p.Usage = hebao.Usage{WalletID: p.Wallet.ID, Day: int(day), DayTotal: dayTotal, Year: int(year), YearTotal: yTotal, PendingIn: pending, PendingOut: pendingOut}
+	return p, nil
+}
+
 // Payee implements hebao.Tx. The same statement reads — and on PostgreSQL locks —
 // the payee's limit counters and balance into the batch, so that the balance-cap
 // check that follows (Usage, Accounts) needs no statement of its own.
@@ -361,33 +377,25 @@ func (t *tx) Payee(_ context.Context, walletID, phone string) (hebao.Wallet, str
 	if w, ph, ok := t.cachedPayee(walletID, phone); ok {
 		return w, ph, nil
 	}
-	q, arg := payeeByID, walletID
-	if walletID == "" {
-		q, arg = payeeByPhone, phone
+	r, ok := t.b.ahead.payee(walletID, phone, t.b.rowsDirty)
+	if !ok {
+		q, arg := payeeByID, walletID
+		if walletID == "" {
+			q, arg = payeeByPhone, phone
+		}
+		if _, pg := t.b.w.(*pgTx); pg && !t.b.readOnly {
+			q += ` FOR UPDATE OF u, a`
+		}
+		var err error
+		r, err = scanPayee(t.queryRow(q, arg))
+		if isNoRows(err) {
+			return hebao.Wallet{}, "", hebao.Errorf(hebao.CodeNotFound, "no such wallet")
+		}
+		if err != nil {
+			return hebao.Wallet{}, "", err
+		}
 	}
-	if _, pg := t.b.w.(*pgTx); pg && !t.b.readOnly {
-		q += ` FOR UPDATE OF u, a`
-	}
-	var (
-		w          hebao.Wallet
-		r          walletRow
-		ph         string
-		u          = hebao.Usage{}
-		day, year  int64
-		a          hebao.Account
-		kind, unit string
-		created    int64
-	)
-	err := t.queryRow(q, arg).Scan(r.dest(&w, &ph, &day, &u.DayTotal, &year, &u.YearTotal, &u.PendingIn, &u.PendingOut,
-		&kind, &unit, &a.Owner, &a.MayGoNegative, &a.Balance, &created)...)
-	if isNoRows(err) {
-		return hebao.Wallet{}, "", hebao.Errorf(hebao.CodeNotFound, "no such wallet")
-	}
-	if err != nil {
-		return hebao.Wallet{}, "", fmt.Errorf("read payee: %w", err)
-	}
-	r.fill(&w)
-	u.WalletID, u.Day, u.Year = w.ID, int(day), int(year)
+	w, ph, u := r.w, r.phone, r.u
 	if t.b.rowsOK {
 		t.b.rows.full()
 		t.b.rows.payees[w.ID] = payeeRow{w: w, phone: ph}
@@ -400,11 +408,41 @@ func (t *tx) Payee(_ context.Context, walletID, phone string) (hebao.Wallet, str
 			t.b.usage[w.ID] = &usageState{u: u}
 		}
 		if cur, ok := t.b.accounts[w.Account]; !ok || !cur.fresh {
-			a.ID, a.Kind, a.Unit, a.CreatedAt = w.Account, hebao.AccountKind(kind), hebao.Unit(unit), time.UnixMicro(created).UTC()
-			t.adopt(a)
+			t.adopt(r.a)
 		}
 	}
 	return w, ph, nil
+}
+
+// payeeRead is one row of the payee statements: the wallet, its holder's phone, its
+// counters and its account as stored.
+type payeeRead struct {
+	w     hebao.Wallet
+	phone string
+	u     hebao.Usage
+	a     hebao.Account
+}
+
+func scanPayee(row scanner) (payeeRead, error) {
+	var (
+		p          payeeRead
+		r          walletRow
+		day, year  int64
+		kind, unit string
+		created    int64
+	)
+	err := row.Scan(r.dest(&p.w, &p.phone, &day, &p.u.DayTotal, &year, &p.u.YearTotal, &p.u.PendingIn, &p.u.PendingOut,
+		&kind, &unit, &p.a.Owner, &p.a.MayGoNegative, &p.a.Balance, &created)...)
+	if isNoRows(err) {
+		return p, err
+	}
+	if err != nil {
+		return payeeRead{}, fmt.Errorf("read payee: %w", err)
+	}
+	r.fill(&p.w)
+	p.u.WalletID, p.u.Day, p.u.Year = p.w.ID, int(day), int(year)
+	p.a.ID, p.a.Kind, p.a.Unit, p.a.CreatedAt = p.w.Account, hebao.AccountKind(kind), hebao.Unit(unit), time.UnixMicro(created).UTC()
+	return p, nil
 }
 
 // cachedPayer answers Payer from the committer's row cache, when the batch may

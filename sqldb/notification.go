@@ -12,8 +12,20 @@ import (
 // The statements of the notification inbox, the outbox's delivery and the wallet
 // settings. Booleans are stored as INTEGER 0 or 1 in both databases.
 const (
-	notificationInsert = `INSERT INTO notifications (id, customer_id, kind, title, amount, counterparty, balance_after, transaction_id, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`
+	noteColumns = `notifications (id, customer_id, kind, title, amount, counterparty, balance_after, transaction_id, created_at)`
+	noteValues  = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// SQLite: one row, and sqliteChunk rows, a statement.
+	sqliteInsertNotification  = `INSERT INTO ` + noteColumns + ` VALUES ` + noteValues + ` ON CONFLICT (id) DO NOTHING`
+	sqliteInsertNotifications = `INSERT INTO ` + noteColumns + ` VALUES ` +
+		noteValues + `, ` + noteValues + `, ` + noteValues + `, ` + noteValues + `, ` +
+		noteValues + `, ` + noteValues + `, ` + noteValues + `, ` + noteValues + ` ON CONFLICT (id) DO NOTHING`
+	// PostgreSQL: the batch's notifications in one statement, which also announces
+	// each one it inserted ($10: the channel; $11: the JSON of each).
+	pgInsertNotifications = `WITH new AS (INSERT INTO ` + noteColumns + `
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::bigint[])
+ON CONFLICT (id) DO NOTHING RETURNING id)
+SELECT pg_notify($10, p.payload) FROM unnest($1::text[], $11::text[]) WITH ORDINALITY AS p(id, payload, n)
+JOIN new ON new.id = p.id ORDER BY p.n`
 	notificationColumns = `SELECT id, customer_id, kind, title, amount, counterparty, balance_after, transaction_id, created_at FROM notifications`
 	notificationsNewest = notificationColumns + `
 WHERE customer_id = $1 ORDER BY id DESC LIMIT $2`
@@ -29,40 +41,57 @@ WHERE delivered_at IS NULL ORDER BY created_at, id LIMIT $1`
 	sqliteOutboxPending = `SELECT id, kind, payload, created_at FROM outbox ORDER BY id LIMIT $1`
 	sqliteOutboxDelete  = `DELETE FROM outbox WHERE id = $1`
 	// The first delivery time is kept if an event is delivered again.
-	outboxDelivered  = `UPDATE outbox SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL`
-	walletSettingsBy = `SELECT password_free, password_free_limit, auto_topup, sms_threshold FROM wallet_settings WHERE wallet_id = $1`
-	walletSettingsUp = `INSERT INTO wallet_settings (wallet_id, password_free, password_free_limit, auto_topup, sms_threshold)
+	pgOutboxDelivered = `UPDATE outbox SET delivered_at = d.at FROM unnest($1::text[], $2::bigint[]) AS d(id, at)
+WHERE outbox.id = d.id AND outbox.delivered_at IS NULL`
+	pgWalletSettingsOf = `SELECT wallet_id, password_free, password_free_limit, auto_topup, sms_threshold FROM wallet_settings WHERE wallet_id = ANY($1::text[])`
+	walletSettingsBy   = `SELECT password_free, password_free_limit, auto_topup, sms_threshold FROM wallet_settings WHERE wallet_id = $1`
+	walletSettingsUp   = `INSERT INTO wallet_settings (wallet_id, password_free, password_free_limit, auto_topup, sms_threshold)
 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (wallet_id) DO UPDATE SET password_free = excluded.password_free,
 password_free_limit = excluded.password_free_limit, auto_topup = excluded.auto_topup, sms_threshold = excluded.sms_threshold`
 )
 
-// AddNotification implements hebao.Tx.
+// noteRow is a notification buffered for the flush, with the JSON that PostgreSQL
+// announces to every process's listener (ListenNotifications) if the row is new.
+type noteRow struct {
+	n       hebao.Notification
+	payload string // "" on SQLite
+}
+
+// deliveredRow is an outbox event marked delivered, buffered for the flush.
+type deliveredRow struct {
+	id string
+	at int64 // unix µs
+}
+
+// AddNotification implements hebao.Tx. The notification is buffered and written at
+// the flush with the batch's other rows: a dispatcher round then costs a statement
+// per batch, not one (and on PostgreSQL a round trip, and another to announce it)
+// per notification.
 func (t *tx) AddNotification(_ context.Context, n hebao.Notification) error {
+	if err := t.checkWrite(); err != nil {
+		return err
+	}
 	if n.ID == "" || n.CustomerID == "" || n.Kind == "" {
 		return hebao.Errorf(hebao.CodeInvalidRequest, "a notification needs an id, a customer and a kind")
 	}
-	// Notifications and the outbox are not rows the row cache holds (payers,
-	// payees, limit counters): writing them leaves the batch trusting it, where a
-	// plain exec would make every batch the dispatcher shares read its payers again.
-	added, err := t.execOwn(notificationInsert, n.ID, n.CustomerID, n.Kind, n.Title, n.Amount, n.Counterparty,
-		n.BalanceAfter, n.TransactionID, n.CreatedAt.UnixMicro())
-	if err != nil {
-		return t.retryable(fmt.Errorf("store notification: %w", err))
-	}
-	if _, pg := t.b.w.(*pgTx); pg && added == 1 {
-		// Announce it to every process's listener (ListenNotifications): PostgreSQL
-		// sends it at commit, and not at all if the batch or this closure rolls back.
-		// A notification stored already (an event dispatched twice) is not announced
+	row := noteRow{n: n}
+	if _, pg := t.b.w.(*pgTx); pg {
+		// PostgreSQL sends the announcement at commit, and not at all if the batch
+		// rolls back; the flush announces only the rows it inserted, so a
+		// notification stored already (an event dispatched twice) is not announced
 		// again.
 		payload, err := json.Marshal(n)
 		if err != nil {
 			return err
 		}
-		if _, err := t.execOwn(pgNotify, NotificationChannel, string(payload)); err != nil {
-			return t.retryable(fmt.Errorf("announce notification: %w", err))
-		}
+		row.payload = string(payload)
 	}
+	t.b.notes = append(t.b.notes, row)
 	return nil
+}
+
+func noteArgs(n hebao.Notification) []any {
+	return []any{n.ID, n.CustomerID, n.Kind, n.Title, n.Amount, n.Counterparty, n.BalanceAfter, n.TransactionID, n.CreatedAt.UnixMicro()}
 }
 
 // Notifications implements hebao.Tx.
@@ -129,6 +158,9 @@ func (t *tx) PendingEvents(_ context.Context, limit int) ([]hebao.Event, error) 
 		if err := rs.Scan(&e.ID, &e.Kind, &e.Payload, &created); err != nil {
 			return nil, fmt.Errorf("read outbox: %w", err)
 		}
+		if t.b.markedDelivered(e.ID) {
+			continue // delivered in this batch, not yet written
+		}
 		e.CreatedAt = time.UnixMicro(created).UTC()
 		out = append(out, e)
 	}
@@ -140,22 +172,26 @@ func (t *tx) PendingEvents(_ context.Context, limit int) ([]hebao.Event, error) 
 
 // MarkDelivered implements hebao.Tx. On PostgreSQL the event is kept with its
 // delivery time; on SQLite it is deleted, so that the outbox needs no index of the
-// events still pending (every index costs each event another b-tree insert).
+// events still pending (every index costs each event another b-tree insert). Either
+// is buffered and written at the flush.
 func (t *tx) MarkDelivered(_ context.Context, ids []string, at time.Time) error {
 	if err := t.checkWrite(); err != nil {
 		return err
 	}
-	_, pg := t.b.w.(*pgTx)
 	for _, id := range ids {
-		q, args := outboxDelivered, []any{id, at.UnixMicro()}
-		if !pg {
-			q, args = sqliteOutboxDelete, []any{id}
-		}
-		if _, err := t.execOwn(q, args...); err != nil {
-			return t.retryable(fmt.Errorf("mark event %s delivered: %w", id, err))
-		}
+		t.b.delivered = append(t.b.delivered, deliveredRow{id: id, at: at.UnixMicro()})
 	}
 	return nil
+}
+
+// markedDelivered reports whether a closure of this batch marked the event delivered.
+func (b *batchState) markedDelivered(id string) bool {
+	for _, d := range b.delivered {
+		if d.id == id {
+			return true
+		}
+	}
+	return false
 }
 
 // WalletSettings implements hebao.Tx.
@@ -174,6 +210,46 @@ func (t *tx) WalletSettings(_ context.Context, walletID string) (hebao.WalletSet
 	}
 	s.PasswordFree, s.AutoTopup = pwFree != 0, autoTopup != 0
 	return s, nil
+}
+
+// WalletSettingsOf implements hebao.Tx: on PostgreSQL one round trip for all.
+func (t *tx) WalletSettingsOf(ctx context.Context, walletIDs []string) (map[string]hebao.WalletSettings, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]hebao.WalletSettings, len(walletIDs))
+	if _, pg := t.b.w.(*pgTx); !pg {
+		// SQLite: a prepared statement a wallet costs less than binding a list.
+		for _, id := range walletIDs {
+			s, err := t.WalletSettings(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			out[id] = s
+		}
+		return out, nil
+	}
+	for _, id := range walletIDs {
+		out[id] = hebao.DefaultWalletSettings(id)
+	}
+	rs, err := t.query(pgWalletSettingsOf, walletIDs)
+	if err != nil {
+		return nil, t.retryable(fmt.Errorf("read wallet settings: %w", err))
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var pwFree, autoTopup int64
+		var s hebao.WalletSettings
+		if err := rs.Scan(&s.WalletID, &pwFree, &s.PasswordFreeLimit, &autoTopup, &s.SMSThreshold); err != nil {
+			return nil, fmt.Errorf("read wallet settings: %w", err)
+		}
+		s.PasswordFree, s.AutoTopup = pwFree != 0, autoTopup != 0
+		out[s.WalletID] = s
+	}
+	if err := rs.Err(); err != nil {
+		return nil, t.retryable(fmt.Errorf("read wallet settings: %w", err))
+	}
+	return out, nil
 }
 
 // SaveWalletSettings implements hebao.Tx. Errors: not_found when the wallet does not

@@ -205,6 +205,21 @@ func TestNotificationWalletSettings(t *testing.T) {
 		if n := rawInt(t, db, `SELECT COUNT(*) FROM wallet_settings`); n != 1 {
 			t.Errorf("settings rows: %d, want 1", n)
 		}
+		// Many at once: the saved ones as saved, the defaults for the rest.
+		for _, read := range []func(context.Context, func(hebao.Tx) error) error{db.View, db.Transact} {
+			var got map[string]hebao.WalletSettings
+			err := read(ctx, func(tx hebao.Tx) (err error) {
+				got, err = tx.WalletSettingsOf(ctx, []string{"wal_1", "wal_never_saved"})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]hebao.WalletSettings{"wal_1": settings(), "wal_never_saved": hebao.DefaultWalletSettings("wal_never_saved")}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("settings of many (-want +got):\n%s", diff)
+			}
+		}
 		err := db.Transact(ctx, func(tx hebao.Tx) error {
 			return tx.SaveWalletSettings(ctx, hebao.WalletSettings{WalletID: "wal_nope", SMSThreshold: hebao.SMSOff})
 		})
@@ -216,6 +231,99 @@ func TestNotificationWalletSettings(t *testing.T) {
 		})
 		if err == nil {
 			t.Errorf("a read-only snapshot saved settings")
+		}
+	})
+}
+
+// TestNotificationsInOneBatch: the dispatcher's writes are buffered until the batch
+// commits. Notifications of a closure that fails are dropped while its neighbours'
+// are kept; the same id stored by two closures of one batch is kept once, as first
+// stored; an event one closure marked delivered is no longer pending to the next.
+func TestNotificationsInOneBatch(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		db := open(t)
+		ctx := context.Background()
+		at := time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)
+		transact(t, db, func(tx hebao.Tx) error {
+			return tx.Emit(ctx, hebao.Event{Kind: hebao.EventMovement, Payload: []byte(`{}`)})
+		})
+		note := func(id, title string) hebao.Notification {
+			return hebao.Notification{ID: id, CustomerID: "cus_1", Kind: "payment.succeeded", Title: title, CreatedAt: at}
+		}
+		add := func(fail bool, ns ...hebao.Notification) func() error {
+			return func() error {
+				return db.Transact(ctx, func(tx hebao.Tx) error {
+					for _, n := range ns {
+						if err := tx.AddNotification(ctx, n); err != nil {
+							return err
+						}
+					}
+					if fail {
+						return hebao.Errorf(hebao.CodeConflict, "changed my mind")
+					}
+					return nil
+				})
+			}
+		}
+		var pendingAfter []hebao.Event
+		errs := inOneBatch(t, db,
+			add(false, note("ntf_kept", "first")),
+			add(true, note("ntf_dropped", "dropped"), note("ntf_kept_too", "dropped")),
+			func() error {
+				return db.Transact(ctx, func(tx hebao.Tx) error {
+					es, err := tx.PendingEvents(ctx, 10)
+					if err != nil {
+						return err
+					}
+					if len(es) != 1 {
+						return fmt.Errorf("pending events: %d, want 1", len(es))
+					}
+					if err := tx.AddNotification(ctx, note("ntf_kept", "second")); err != nil {
+						return err
+					}
+					return tx.MarkDelivered(ctx, []string{es[0].ID}, at)
+				})
+			},
+			func() error {
+				return db.Transact(ctx, func(tx hebao.Tx) (err error) {
+					pendingAfter, err = tx.PendingEvents(ctx, 10)
+					if err != nil {
+						return err
+					}
+					return tx.AddNotification(ctx, note("ntf_kept_too", "kept"))
+				})
+			},
+		)
+		for i, err := range errs {
+			if want := i == 1; (err != nil) != want {
+				t.Errorf("call %d: %v, want failure %v", i, err, want)
+			}
+		}
+		if len(pendingAfter) != 0 {
+			t.Errorf("pending after another closure of the batch delivered it: %+v", pendingAfter)
+		}
+		var got []hebao.Notification
+		err := db.View(ctx, func(tx hebao.Tx) (err error) {
+			got, err = tx.Notifications(ctx, "cus_1", "", 10)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		titles := map[string]string{}
+		for _, n := range got {
+			titles[n.ID] = n.Title
+		}
+		if diff := cmp.Diff(map[string]string{"ntf_kept": "first", "ntf_kept_too": "kept"}, titles); diff != "" {
+			t.Errorf("notifications stored (-want +got):\n%s", diff)
+		}
+		var pending []hebao.Event
+		transact(t, db, func(tx hebao.Tx) (err error) {
+			pending, err = tx.PendingEvents(ctx, 10)
+			return err
+		})
+		if len(pending) != 0 {
+			t.Errorf("pending after the batch committed: %+v", pending)
 		}
 	})
 }

@@ -380,6 +380,26 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 		}
 		queue(nil, pgInsertEvents, ids, kinds, payloads, created)
 	}
+	if n := len(w.notes); n > 0 {
+		var (
+			ids, customers, kinds, titles = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			others, txns, payloads        = make([]string, n), make([]string, n), make([]string, n)
+			amounts, after, created       = make([]int64, n), make([]int64, n), make([]int64, n)
+		)
+		for i, r := range w.notes {
+			m := r.n
+			ids[i], customers[i], kinds[i], titles[i], others[i], txns[i] = m.ID, m.CustomerID, m.Kind, m.Title, m.Counterparty, m.TransactionID
+			amounts[i], after[i], created[i], payloads[i] = m.Amount, m.BalanceAfter, m.CreatedAt.UnixMicro(), r.payload
+		}
+		queue(nil, pgInsertNotifications, ids, customers, kinds, titles, amounts, others, after, txns, created, NotificationChannel, payloads)
+	}
+	if n := len(w.delivered); n > 0 {
+		ids, at := make([]string, n), make([]int64, n)
+		for i, d := range w.delivered {
+			ids[i], at[i] = d.id, d.at
+		}
+		queue(nil, pgOutboxDelivered, ids, at)
+	}
 	br := t.tx.SendBatch(ctx, &b)
 	var firstErr error
 	for _, h := range handlers {

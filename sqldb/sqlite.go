@@ -187,7 +187,7 @@ var sqliteHot = []string{
 	payPasswordByWallet, payPasswordUpsert, cardsByCustomer, sessionByToken, sessionTouch,
 	movementInsert, movementByID, sqliteMovementsNewest, sqliteMovementsByWallet, movementFinish,
 	usageRead, usageUpsert, orderUpdate, orderByID, orderByNo, merchantByID, accountByOwner, payerQuery, payeeByID, payeeByPhone,
-	notificationInsert, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
+	sqliteInsertNotification, sqliteInsertNotifications, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
 	relayInsert, relayDelete, relayClaim,
 }
 
@@ -605,6 +605,20 @@ func (t *sqliteTx) flush(ctx context.Context, w *writes) error {
 		}
 		if n != 1 {
 			return fmt.Errorf("%w: order %s changed meanwhile", errRetry, ow.o.ID)
+		}
+	}
+	if len(w.notes) > 0 {
+		args := make([]any, 0, 9*len(w.notes))
+		for _, r := range w.notes {
+			args = append(args, noteArgs(r.n)...)
+		}
+		if err := t.insertRows(ctx, sqliteInsertNotifications, sqliteInsertNotification, 9, args); err != nil {
+			return err
+		}
+	}
+	for _, d := range w.delivered {
+		if _, err := t.exec(ctx, sqliteOutboxDelete, d.id); err != nil {
+			return err
 		}
 	}
 	if len(w.events) > 0 {

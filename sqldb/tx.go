@@ -33,6 +33,9 @@ type batchState struct {
 	// flush: a money-moving closure then needs no savepoint and no statement of its
 	// own besides its reads.
 	movements []hebao.Movement
+	// notes and delivered are the dispatcher's writes, buffered the same way.
+	notes     []noteRow
+	delivered []deliveredRow
 	usage     map[string]*usageState // by wallet id: read (and on PostgreSQL locked) once per batch
 	// rows is the committer's cache of payers and payees, trusted while rowsOK;
 	// rowsDirty says a closure wrote rows directly, so the cache starts over.
@@ -56,6 +59,9 @@ type batchState struct {
 	// ids this batch read, remembered there once it commits.
 	owners     *ownerCache
 	seenOwners map[ownerKey]hebao.AccountID
+	// ahead is what the batch read before its closures ran, of the rows they named
+	// (hebao.ReadAhead): PostgreSQL only; nil elsewhere.
+	ahead *readAhead
 }
 
 type orderState struct {
@@ -96,12 +102,14 @@ type tx struct {
 	nReplies   int
 	nEvents    int
 	nMoves     int
+	nNotes     int
+	nDelivered int
 }
 
 var _ hebao.Tx = (*tx)(nil)
 
 func (b *batchState) open() *tx {
-	return &tx{b: b, nTransfer: len(b.transfers), nReplies: len(b.replyRows), nEvents: len(b.events), nMoves: len(b.movements)}
+	return &tx{b: b, nTransfer: len(b.transfers), nReplies: len(b.replyRows), nEvents: len(b.events), nMoves: len(b.movements), nNotes: len(b.notes), nDelivered: len(b.delivered)}
 }
 
 // finish keeps the closure's effects.
@@ -157,6 +165,8 @@ func (t *tx) abort() error {
 	b.replyRows = b.replyRows[:t.nReplies]
 	b.events = b.events[:t.nEvents]
 	b.movements = b.movements[:t.nMoves]
+	b.notes = b.notes[:t.nNotes]
+	b.delivered = b.delivered[:t.nDelivered]
 	return nil
 }
 
@@ -448,7 +458,11 @@ func (t *tx) Reply(_ context.Context, k hebao.IdempotencyKey) (*hebao.Reply, err
 		t.deferred = true
 		return nil, hebao.ErrIdempotencyKeyInUse
 	}
-	r, found, err := t.b.w.reply(t.b.ctx, k.Scope, k.Key)
+	r, found, asked := t.b.ahead.reply(k)
+	var err error
+	if !asked {
+		r, found, err = t.b.w.reply(t.b.ctx, k.Scope, k.Key)
+	}
 	if err != nil {
 		return nil, t.fail(fmt.Errorf("read idempotency key: %w", err))
 	}

@@ -1,0 +1,142 @@
+package sqldb
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hebaopay/hebao"
+)
+
+// inOneBatch starts each call in turn, waiting until it has queued its closure, while
+// a blocker holds db's committer; then lets the committer go, so that the calls run
+// as one batch in the order given. It returns each call's error.
+func inOneBatch(t *testing.T, db *DB, calls ...func() error) []error {
+	t.Helper()
+	ctx := context.Background()
+	release, running := make(chan struct{}), make(chan struct{})
+	blocker := make(chan error, 1)
+	go func() {
+		blocker <- db.Transact(ctx, func(hebao.Tx) error { close(running); <-release; return nil })
+	}()
+	<-running
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, call := range calls {
+		wg.Go(func() { errs[i] = call() })
+		deadline := time.Now().Add(10 * time.Second)
+		for len(db.queue) < i+1 {
+			if time.Now().After(deadline) {
+				close(release)
+				t.Fatalf("call %d did not queue its closure", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(release)
+	if err := <-blocker; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	return errs
+}
+
+// TestReadAheadInOneBatch runs, in one batch of one process, transfers whose rows
+// PostgreSQL reads ahead in the round trip that locks the chain head (readahead.go),
+// after another process has spent from the same payer: a replayed key, a spend
+// the payer's balance no longer covers, the fourth and fifth wrong password of
+// another payer and then their right one (locked by then), payees named by phone and by wallet id, an unknown phone, and a retry of a
+// request of the same batch. Each is answered as if it had read for itself.
+func TestReadAheadInOneBatch(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		ws := twoWorlds(t, open)
+		w := ws[0]
+		ctx := context.Background()
+		a := w.customer("13800000071", 1, 10_000)
+		b := w.customer("13800000072", 1, 0)
+		c := w.customer("13800000073", 1, 10_000)
+		d := w.customer("13800000074", 1, 10_000)
+
+		first, err := w.transfers.Send(ctx, transferRequest(a, b.Customer.Phone, 1_000, "k1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The other process spends most of what is left: this one's cached balance of
+		// A (9,000) is now too high.
+		if _, err := ws[1].transfers.Send(ctx, transferRequest(a, b.Customer.Phone, 8_000, "k2")); err != nil {
+			t.Fatal(err)
+		}
+		wrong := func(k string) hebao.TransferRequest {
+			r := transferRequest(d, b.Customer.Phone, 1_000, k)
+			r.PaymentPassword = "000000"
+			return r
+		}
+		for i := range 3 { // the fourth and fifth come in the batch
+			if _, err := ws[1].transfers.Send(ctx, wrong(fmt.Sprint("w", i))); hebao.ErrorCode(err) != hebao.CodePaymentPasswordWrong {
+				t.Fatalf("wrong try %d: %v", i+1, err)
+			}
+		}
+		before := w.db.readAheads.Load()
+
+		send := func(r hebao.TransferRequest, reply *hebao.Reply) func() error {
+			return func() error {
+				got, err := w.transfers.Send(ctx, r)
+				if reply != nil {
+					*reply = got
+				}
+				return err
+			}
+		}
+		var replay, c1, c1again hebao.Reply
+		byID := transferRequest(c, "", 3_000, "c2")
+		byID.ToPhone, byID.ToWalletID = "", b.Wallet.ID
+		byID.Key = key(c.Customer.ID, "c2", []any{b.Wallet.ID, int64(3_000)})
+		errs := inOneBatch(t, w.db,
+			send(transferRequest(a, b.Customer.Phone, 1_000, "k1"), &replay),
+			send(wrong("w3"), nil),
+			send(transferRequest(a, b.Customer.Phone, 1_000, "k4"), nil),
+			send(wrong("w4"), nil),
+			send(transferRequest(d, b.Customer.Phone, 1_000, "d1"), nil),
+			send(transferRequest(a, b.Customer.Phone, 1, "k5"), nil),
+			send(transferRequest(c, b.Customer.Phone, 2_000, "c1"), &c1),
+			send(byID, nil),
+			send(transferRequest(c, "13800000079", 1_000, "c3"), nil),
+			send(transferRequest(c, b.Customer.Phone, 2_000, "c1"), &c1again),
+		)
+		want := []string{"", hebao.CodePaymentPasswordWrong, "", hebao.CodePaymentPasswordLocked, hebao.CodePaymentPasswordLocked,
+			hebao.CodeInsufficientFunds, "", "", hebao.CodeNotFound, ""}
+		for i, err := range errs {
+			if got := hebao.ErrorCode(err); got != want[i] {
+				t.Errorf("call %d: %v, want %q", i, err, want[i])
+			}
+		}
+		if !bytes.Equal(replay.Body, first.Body) {
+			t.Errorf("replayed key answered %s, first answer was %s", replay.Body, first.Body)
+		}
+		if len(c1.Body) == 0 || !bytes.Equal(c1again.Body, c1.Body) {
+			t.Errorf("retry in the same batch answered %s, the request %s", c1again.Body, c1.Body)
+		}
+		for _, x := range []struct {
+			who  string
+			acct hebao.AccountID
+			want int64
+		}{{"A", a.Wallet.Account, 0}, {"B", b.Wallet.Account, 1_000 + 8_000 + 1_000 + 2_000 + 3_000}, {"C", c.Wallet.Account, 5_000}, {"D", d.Wallet.Account, 10_000}} {
+			if got := w.balance(x.acct); got != x.want {
+				t.Errorf("%s holds %d, want %d", x.who, got, x.want)
+			}
+		}
+		if n := rawInt(t, w.db, `SELECT failures FROM payment_passwords WHERE wallet_id = ?`, d.Wallet.ID); n < 5 {
+			t.Errorf("D's wrong-password count is %d after five wrong tries, want at least 5", n)
+		}
+		if u := w.usage(a.Wallet.ID); u.DayTotal != 10_000 {
+			t.Errorf("A's daily usage is %d, want 10000", u.DayTotal)
+		}
+		if _, pg := w.db.b.(*pgDB); pg && w.db.readAheads.Load() == before {
+			t.Error("no batch read ahead on PostgreSQL")
+		}
+		mustVerify(t, w.db)
+	})
+}
