@@ -204,11 +204,19 @@ func (s *CustomerService) Authenticate(ctx context.Context, token string) (Sessi
 		sess Session
 		now  time.Time
 	)
-	err := s.Store.View(ctx, func(tx Tx) (err error) {
-		now = nowIn(s.Now, tx)
-		sess, err = tx.SessionByToken(ctx, TokenHash(token))
-		return err
-	})
+	var err error
+	if f, ok := s.Store.(SessionFinder); ok {
+		sess, now, err = f.FindSession(ctx, TokenHash(token))
+		if s.Now != nil {
+			now = s.Now().UTC().Truncate(time.Microsecond)
+		}
+	} else {
+		err = s.Store.View(ctx, func(tx Tx) (err error) {
+			now = nowIn(s.Now, tx)
+			sess, err = tx.SessionByToken(ctx, TokenHash(token))
+			return err
+		})
+	}
 	if ErrorCode(err) == CodeNotFound {
 		return Session{}, errBadToken
 	}

@@ -198,6 +198,15 @@ type Event struct {
 	CreatedAt time.Time
 }
 
+// SessionFinder is a Store that reads one session by its token's hash in a single
+// statement, with no transaction around it: authentication does this for every
+// request, and on PostgreSQL a View costs three round trips (begin, the read, the
+// end) where one will do. It answers what SessionByToken would inside a View, and
+// the store's time now.
+type SessionFinder interface {
+	FindSession(ctx context.Context, tokenHash [32]byte) (Session, time.Time, error)
+}
+
 // ReadAhead names the rows a Transact closure reads first, so that a store that
 // pays a network round trip for every read (PostgreSQL) can read those of a whole
 // batch of closures at once, before they run. It is only a hint, carried by the

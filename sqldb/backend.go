@@ -24,6 +24,9 @@ type backend interface {
 	// beginRead starts a read-only transaction on the read connections; its write
 	// methods are never called (tx refuses first).
 	beginRead(ctx context.Context) (wtx, error)
+	// readRow runs one read statement on the read connections, outside any
+	// transaction (the statement is its own snapshot).
+	readRow(ctx context.Context, q string, args ...any) scanner
 }
 
 // wtx is one open write transaction.

@@ -182,6 +182,10 @@ func (p *pgDB) beginRead(ctx context.Context) (wtx, error) {
 	return &pgTx{tx: tx}, nil
 }
 
+func (p *pgDB) readRow(ctx context.Context, q string, args ...any) scanner {
+	return translatingRow{p.pool.QueryRow(ctx, q, args...)}
+}
+
 type pgTx struct {
 	tx pgx.Tx
 }

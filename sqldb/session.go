@@ -42,12 +42,24 @@ func (t *tx) SessionByToken(_ context.Context, hash [32]byte) (hebao.Session, er
 	if err := t.check(); err != nil {
 		return hebao.Session{}, err
 	}
+	return scanSession(t.queryRow(sessionByToken, hash[:]))
+}
+
+// FindSession implements hebao.SessionFinder: SessionByToken in one statement on
+// the read connections, outside any transaction.
+func (db *DB) FindSession(ctx context.Context, hash [32]byte) (hebao.Session, time.Time, error) {
+	now := db.now().UTC().Truncate(time.Microsecond)
+	s, err := scanSession(db.b.readRow(ctx, sessionByToken, hash[:]))
+	return s, now, err
+}
+
+func scanSession(row scanner) (hebao.Session, error) {
 	var (
 		s             hebao.Session
 		th            []byte
 		created, used int64
 	)
-	err := t.queryRow(sessionByToken, hash[:]).Scan(&s.ID, &th, &s.CustomerID, &s.DeviceID, &created, &used)
+	err := row.Scan(&s.ID, &th, &s.CustomerID, &s.DeviceID, &created, &used)
 	if isNoRows(err) {
 		return hebao.Session{}, hebao.Errorf(hebao.CodeNotFound, "no such session")
 	}

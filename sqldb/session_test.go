@@ -32,12 +32,22 @@ func TestSessionStore(t *testing.T) {
 			}
 			return nil
 		})
+		// Every lookup is made twice, in a View and by FindSession (one statement,
+		// what authentication uses), and both must answer the same.
 		lookup := func(s hebao.Session) (hebao.Session, error) {
+			t.Helper()
 			var got hebao.Session
 			err := db.View(ctx, func(tx hebao.Tx) (err error) {
 				got, err = tx.SessionByToken(ctx, s.TokenHash)
 				return err
 			})
+			found, now, ferr := db.FindSession(ctx, s.TokenHash)
+			if !cmp.Equal(got, found) || hebao.ErrorCode(err) != hebao.ErrorCode(ferr) || (err == nil) != (ferr == nil) {
+				t.Errorf("FindSession = %+v, %v; a View read %+v, %v", found, ferr, got, err)
+			}
+			if now.IsZero() || time.Since(now) > time.Minute {
+				t.Errorf("FindSession's now is %v", now)
+			}
 			return got, err
 		}
 		if got, err := lookup(s1); err != nil || !cmp.Equal(s1, got) {

@@ -381,6 +381,14 @@ func (s *sqliteDB) beginRead(ctx context.Context) (wtx, error) {
 	return &sqliteTx{s: s, tx: tx, read: true}, nil
 }
 
+func (s *sqliteDB) readRow(ctx context.Context, q string, args ...any) scanner {
+	ctx = quiet(ctx)
+	if st, ok := s.rstmts[q]; ok {
+		return translatingRow{st.QueryRowContext(ctx, args...)}
+	}
+	return translatingRow{s.r.QueryRowContext(ctx, q, args...)}
+}
+
 type sqliteTx struct {
 	s    *sqliteDB
 	tx   *sql.Tx
