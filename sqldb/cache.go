@@ -54,7 +54,10 @@ type rowCache struct {
 	payees  map[string]payeeRow // by wallet id
 	phones  map[string]string   // phone → wallet id
 	usage   map[string]hebao.Usage
-	max     int
+	// settings are wallets' settings as the dispatcher reads them (WalletSettingsOf);
+	// they change only by a direct write (SaveWalletSettings), which drops the cache.
+	settings map[string]hebao.WalletSettings
+	max      int
 }
 
 type payerRow struct {
@@ -77,11 +80,12 @@ func newRowCache(max int) *rowCache {
 func (c *rowCache) reset() {
 	c.payers, c.payees = map[string]payerRow{}, map[string]payeeRow{}
 	c.phones, c.usage = map[string]string{}, map[string]hebao.Usage{}
+	c.settings = map[string]hebao.WalletSettings{}
 }
 
 // full starts the cache over when it holds max payers or payees.
 func (c *rowCache) full() {
-	if len(c.payers) >= c.max || len(c.payees) >= c.max || len(c.usage) >= 2*c.max {
+	if len(c.payers) >= c.max || len(c.payees) >= c.max || len(c.usage) >= 2*c.max || len(c.settings) >= 2*c.max {
 		c.reset()
 	}
 }

@@ -219,13 +219,23 @@ func (t *tx) WalletSettingsOf(ctx context.Context, walletIDs []string) (map[stri
 	}
 	out := make(map[string]hebao.WalletSettings, len(walletIDs))
 	if _, pg := t.b.w.(*pgTx); !pg {
-		// SQLite: a prepared statement a wallet costs less than binding a list.
+		// SQLite: a prepared statement a wallet costs less than binding a list, and
+		// the committer's row cache answers for the wallets it has seen while no
+		// other connection has committed (cache.go).
 		for _, id := range walletIDs {
+			if s, ok := t.b.rows.settings[id]; ok && t.b.rowsOK {
+				out[id] = s
+				continue
+			}
 			s, err := t.WalletSettings(ctx, id)
 			if err != nil {
 				return nil, err
 			}
 			out[id] = s
+			if t.b.rowsOK {
+				t.b.rows.full()
+				t.b.rows.settings[id] = s
+			}
 		}
 		return out, nil
 	}

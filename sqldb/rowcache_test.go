@@ -79,3 +79,81 @@ func TestReadersStayOpen(t *testing.T) {
 		t.Errorf("%d readers were closed for want of an idle slot (%d opened in all)", st.MaxIdleClosed, st.OpenConnections)
 	}
 }
+
+// TestSettingsCache: the committer's cache of wallet settings (WalletSettingsOf, on
+// SQLite) answers with what was last saved, whether this handle saved it (a direct
+// write drops the cache) or another one did (the data version moves).
+func TestSettingsCache(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		db1, db2 := open(t), open(t)
+		ctx := context.Background()
+		t0 := time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)
+		transact(t, db1, func(tx hebao.Tx) error {
+			if err := tx.CreateCustomer(ctx, hebao.Customer{ID: "cus_1", Phone: "13800138000", PasswordHash: "$argon2id$x", CreatedAt: t0}); err != nil {
+				return err
+			}
+			a, _ := hebao.NewAccount(hebao.AccountWallet, "wal_1", "", false)
+			a, err := tx.CreateAccount(ctx, a)
+			if err != nil {
+				return err
+			}
+			return tx.CreateWallet(ctx, hebao.Wallet{ID: "wal_1", CustomerID: "cus_1", Status: hebao.WalletActive, Tier: 4,
+				Account: a.ID, PromoAccount: a.ID, PointsAccount: a.ID, CreatedAt: t0})
+		})
+		threshold := func() int64 {
+			t.Helper()
+			var got map[string]hebao.WalletSettings
+			transact(t, db1, func(tx hebao.Tx) (err error) {
+				got, err = tx.WalletSettingsOf(ctx, []string{"wal_1"})
+				return err
+			})
+			return got["wal_1"].SMSThreshold
+		}
+		save := func(db *DB, threshold int64) {
+			t.Helper()
+			transact(t, db, func(tx hebao.Tx) error {
+				return tx.SaveWalletSettings(ctx, hebao.WalletSettings{WalletID: "wal_1", SMSThreshold: threshold})
+			})
+		}
+		if got, want := threshold(), hebao.DefaultWalletSettings("wal_1").SMSThreshold; got != want {
+			t.Fatalf("threshold never saved: %d, want the default %d", got, want)
+		}
+		threshold() // now from the cache, on SQLite
+		save(db1, 700)
+		if got := threshold(); got != 700 {
+			t.Errorf("after this handle saved 700: %d", got)
+		}
+		threshold()
+		save(db2, 900)
+		if got := threshold(); got != 900 {
+			t.Errorf("after another handle saved 900: %d", got)
+		}
+		transact(t, db1, func(tx hebao.Tx) error { // the next batch, sharing nothing
+			return nil
+		})
+		if got := threshold(); got != 900 {
+			t.Errorf("a batch later: %d, want 900", got)
+		}
+		// Saved and read by two closures of one batch.
+		var got map[string]hebao.WalletSettings
+		errs := inOneBatch(t, db1,
+			func() error { return db1.Transact(ctx, func(tx hebao.Tx) error { return nil }) },
+			func() error {
+				return db1.Transact(ctx, func(tx hebao.Tx) error {
+					return tx.SaveWalletSettings(ctx, hebao.WalletSettings{WalletID: "wal_1", SMSThreshold: 1100})
+				})
+			},
+			func() error {
+				return db1.Transact(ctx, func(tx hebao.Tx) (err error) {
+					got, err = tx.WalletSettingsOf(ctx, []string{"wal_1"})
+					return err
+				})
+			})
+		if errs[1] != nil || errs[2] != nil {
+			t.Fatal(errs)
+		}
+		if got["wal_1"].SMSThreshold != 1100 {
+			t.Errorf("read after a save in the same batch: %d, want 1100", got["wal_1"].SMSThreshold)
+		}
+	})
+}
