@@ -221,6 +221,25 @@ type ReadAhead struct {
 
 type readAheadKey struct{}
 
+type movesNoMoneyKey struct{}
+
+// MovesNoMoney marks the context of a Transact whose closure posts no transfer and
+// reads no account: the notification dispatcher's, which stores notifications and
+// marks outbox events delivered. A store whose money-moving batches queue behind
+// one lock (the chain head, on PostgreSQL shared by several processes) may run
+// such a closure in a transaction of its own beside them; the closure's writes are
+// still atomic and durable when Transact returns. A store refuses the closure's
+// Post and Accounts then.
+func MovesNoMoney(ctx context.Context) context.Context {
+	return context.WithValue(ctx, movesNoMoneyKey{}, true)
+}
+
+// MovesNoMoneyOf reports whether ctx was marked by MovesNoMoney.
+func MovesNoMoneyOf(ctx context.Context) bool {
+	v, _ := ctx.Value(movesNoMoneyKey{}).(bool)
+	return v
+}
+
 // WithReadAhead returns ctx carrying ra for the Transact it is given to.
 func WithReadAhead(ctx context.Context, ra ReadAhead) context.Context {
 	return context.WithValue(ctx, readAheadKey{}, ra)

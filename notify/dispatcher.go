@@ -135,7 +135,9 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		problems []problem
 		count    int
 	)
-	err := d.Store.Transact(ctx, func(tx hebao.Tx) error {
+	// It moves no money, so on PostgreSQL it need not wait its turn at the ledger's
+	// lock, nor hold it up (hebao.MovesNoMoney).
+	err := d.Store.Transact(hebao.MovesNoMoney(ctx), func(tx hebao.Tx) error {
 		out, problems, count = out[:0], problems[:0], 0
 		events, err := tx.PendingEvents(ctx, d.batch())
 		if err != nil {

@@ -41,6 +41,14 @@ func (db *DB) Transact(ctx context.Context, fn func(hebao.Tx) error) error {
 	if db.cfg.ReadOnly {
 		return errReadOnly
 	}
+	if hebao.MovesNoMoneyOf(ctx) && db.b.dialect() == "postgres" {
+		select {
+		case <-db.stop:
+			return errClosed
+		default:
+		}
+		return db.runAside(fn)
+	}
 	c := &call{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case db.queue <- c:

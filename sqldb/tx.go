@@ -24,6 +24,7 @@ type batchState struct {
 	head      hebao.ChainHead // locked at the start of the batch
 	lockAll   bool            // read and lock every account: the cache let this batch down once
 	readOnly  bool            // a View: reads only, on the read connections
+	aside     bool            // a closure that moves no money, beside the batches (aside.go)
 	transfers []*hebao.Transfer
 	ids       map[string]bool // transfer ids buffered in this batch
 	replies   map[replyKey]int
@@ -326,6 +327,11 @@ func (t *tx) Accounts(_ context.Context, ids ...hebao.AccountID) (map[hebao.Acco
 // before refusing a transfer, and the guarded update at the flush refuses to commit
 // on a balance that was too high.
 func (t *tx) load(ids []hebao.AccountID, fresh bool) error {
+	if t.b.aside {
+		// It holds no chain head, so it may not lock accounts: the batches lock the
+		// head first, and an account locked without it could deadlock them.
+		return errAside
+	}
 	fresh = fresh || t.b.lockAll
 	var missing []hebao.AccountID
 	for _, id := range ids {
