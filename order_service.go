@@ -115,7 +115,10 @@ func (s *OrderService) Create(ctx context.Context, m Merchant, r OrderRequest) (
 		out     Order
 		created bool
 	)
-	err := s.Store.Transact(ctx, func(tx Tx) error {
+	// Creating an order moves no money: on PostgreSQL it need not queue at the
+	// ledger's lock (MovesNoMoney). Two creations of one out_trade_no at once still
+	// store one order: the store runs the loser again, and it finds the winner's.
+	err := s.Store.Transact(MovesNoMoney(ctx), func(tx Tx) error {
 		created = false
 		prior, err := tx.OrderByOutTradeNo(ctx, m.ID, r.OutTradeNo)
 		switch {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hebaopay/hebao"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // errAside is what a closure marked hebao.MovesNoMoney gets when it posts a transfer
@@ -33,6 +34,11 @@ func (db *DB) runAside(fn func(hebao.Tx) error) error {
 		}
 		return fmt.Errorf("sqldb: commit: %w", err)
 	}
+}
+
+func uniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == pgUniqueViolation
 }
 
 // asideOnce makes one attempt: result is the closure's own error (nothing then
@@ -71,6 +77,10 @@ func (db *DB) asideOnce(fn func(hebao.Tx) error) (result, err error) {
 		return nil, b.err
 	case t.deferred:
 		return nil, errors.New("sqldb: an idempotency key in a transaction marked as moving no money")
+	case result != nil && uniqueViolation(result):
+		// Another transaction beside this one stored the same row first (two
+		// requests creating one order at once): run again, and the closure finds it.
+		return nil, fmt.Errorf("%w: %v", errRetry, result)
 	case result != nil:
 		return result, nil
 	}

@@ -238,6 +238,59 @@ func TestMerchantPayRace(t *testing.T) {
 	})
 }
 
+// TestMerchantCreateRace: twenty creations of one out_trade_no at once, over two
+// processes (on PostgreSQL each runs beside the ledger's batches, in a transaction
+// of its own), store one order; every caller gets it, one of them as created; and
+// creations of it with another amount at the same time are refused.
+func TestMerchantCreateRace(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		ws := twoWorlds(t, open)
+		first := newShop(t, ws[0], nil)
+		second := &hebao.OrderService{Store: ws[1].db, Passwords: ws[1].passwords, OTP: anyCode{}}
+		services := []*hebao.OrderService{first.orders, second}
+		const n = 20
+		type outcome struct {
+			o       hebao.Order
+			created bool
+			err     error
+		}
+		outcomes := make([]outcome, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			amount := int64(1_000)
+			if i%5 == 4 {
+				amount = 1_001 // the same number with another amount
+			}
+			wg.Go(func() {
+				o, created, err := services[i%2].Create(context.Background(), first.merchant,
+					hebao.OrderRequest{OutTradeNo: "CREATE-RACE-1", Amount: amount, Subject: "tea"})
+				outcomes[i] = outcome{o, created, err}
+			})
+		}
+		wg.Wait()
+		ids := map[string]bool{}
+		createdCount := 0
+		for i, oc := range outcomes {
+			switch {
+			case oc.err == nil:
+				ids[oc.o.ID] = true
+				if oc.created {
+					createdCount++
+				}
+			case hebao.ErrorCode(oc.err) == hebao.CodeIdempotencyKeyReused:
+			default:
+				t.Errorf("creation %d: %v", i, oc.err)
+			}
+		}
+		if n := rawInt(t, ws[0].db, `SELECT COUNT(*) FROM orders WHERE out_trade_no = ?`, "CREATE-RACE-1"); n != 1 {
+			t.Errorf("%d orders stored, want 1", n)
+		}
+		if len(ids) != 1 || createdCount != 1 {
+			t.Errorf("callers got orders %v, %d of them as created; want one order, created once", ids, createdCount)
+		}
+	})
+}
+
 // TestMerchantIsolation: a merchant cannot see or close another merchant's order,
 // even knowing its number.
 func TestMerchantIsolation(t *testing.T) {
