@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,10 +16,27 @@ import (
 )
 
 // NotificationChannel is the PostgreSQL channel on which each stored notification is
-// announced, as JSON, when its transaction commits.
+// announced, as JSON, when its transaction commits, for a database in the public
+// schema. Channels belong to a whole database, not a schema, so a database in
+// another schema announces on a channel of its own (channelFor): two deployments, or
+// two tests, sharing one PostgreSQL database in different schemas must not hear
+// each other's customers.
 const NotificationChannel = "hebao_notifications"
 
-const pgNotify = `SELECT pg_notify($1, $2)`
+// channelFor is the notification channel of a schema: NotificationChannel for the
+// public one, else NotificationChannel, a dot and the schema, or a hash of the schema
+// where that would pass PostgreSQL's 63-byte limit on names.
+func channelFor(schema *string) string {
+	if schema == nil || *schema == "" || *schema == "public" {
+		return NotificationChannel
+	}
+	ch := NotificationChannel + "." + *schema
+	if len(ch) > 63 {
+		sum := sha256.Sum256([]byte(*schema))
+		ch = NotificationChannel + "." + hex.EncodeToString(sum[:16])
+	}
+	return ch
+}
 
 // ErrNoListen is ListenNotifications on SQLite: one process owns a SQLite database,
 // so its dispatcher tells its own subscribers directly.
@@ -59,7 +78,7 @@ func (p *pgDB) listen(ctx context.Context, log *slog.Logger, fn func(hebao.Notif
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+NotificationChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{p.channel}.Sanitize()); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	if ready != nil {

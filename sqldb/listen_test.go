@@ -3,15 +3,18 @@ package sqldb
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hebaopay/hebao"
+	"github.com/hebaopay/hebao/sqldb/sqldbtest"
 )
 
 // TestListenNotifications: a notification stored through one process reaches a
 // listener on another sharing the PostgreSQL database; one whose closure fails is
-// never announced, nor is one stored a second time (an event dispatched twice).
+// never announced, nor is one stored a second time (an event dispatched twice), nor
+// one stored in another schema of the same database.
 // SQLite has no listener.
 func TestListenNotifications(t *testing.T) {
 	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
@@ -53,6 +56,14 @@ func TestListenNotifications(t *testing.T) {
 				t.Fatalf("store %s: %v", n.ID, err)
 			}
 		}
+		// A deployment in another schema of the same PostgreSQL database is not heard.
+		other := openTest(t, Config{URL: sqldbtest.PostgresSchema(t), DataDir: t.TempDir()})
+		err := other.Transact(ctx, func(tx hebao.Tx) error {
+			return tx.AddNotification(ctx, hebao.Notification{ID: "ntf_other_schema", CustomerID: "cus_z", Kind: "payment.succeeded", CreatedAt: at})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		rolledBack := hebao.Notification{ID: "ntf_rolled_back", CustomerID: "cus_x", Kind: "payment.succeeded", CreatedAt: at}
 		store(rolledBack, true)
 		n := hebao.Notification{ID: "ntf_1", CustomerID: "cus_x", Kind: "payment.succeeded", Title: "Paid ¥1.00", Amount: 100,
@@ -75,3 +86,25 @@ func TestListenNotifications(t *testing.T) {
 		}
 	})
 }
+
+func TestChannelFor(t *testing.T) {
+	long := strings.Repeat("s", 60)
+	for _, c := range []struct {
+		schema *string
+		want   string
+	}{
+		{nil, NotificationChannel},
+		{strPtr("public"), NotificationChannel},
+		{strPtr("bank_a"), NotificationChannel + ".bank_a"},
+	} {
+		if got := channelFor(c.schema); got != c.want {
+			t.Errorf("channelFor(%v) = %q, want %q", c.schema, got, c.want)
+		}
+	}
+	a, b := channelFor(&long), channelFor(strPtr(long+"t"))
+	if len(a) > 63 || len(b) > 63 || a == b {
+		t.Errorf("long schemas: %q and %q (at most 63 bytes each, and distinct)", a, b)
+	}
+}
+
+func strPtr(s string) *string { return &s }

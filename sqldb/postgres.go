@@ -16,6 +16,8 @@ import (
 // deadlocks and lost races are retried inside the store.
 type pgDB struct {
 	pool *pgxpool.Pool
+	// channel is where this schema's notifications are announced (channelFor).
+	channel string
 }
 
 var _ backend = (*pgDB)(nil)
@@ -65,7 +67,12 @@ func openPostgres(ctx context.Context, url string, readOnly bool) (*pgDB, error)
 		pool.Close()
 		return nil, fmt.Errorf("sqldb: connect: %w", err)
 	}
-	p := &pgDB{pool: pool}
+	var schema *string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("sqldb: connect: %w", err)
+	}
+	p := &pgDB{pool: pool, channel: channelFor(schema)}
 	if err := migrate(ctx, p, readOnly); err != nil {
 		pool.Close()
 		return nil, err
@@ -171,7 +178,7 @@ func (p *pgDB) begin(ctx context.Context) (wtx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pgTx{tx: tx}, nil
+	return &pgTx{tx: tx, channel: p.channel}, nil
 }
 
 func (p *pgDB) beginRead(ctx context.Context) (wtx, error) {
@@ -187,7 +194,8 @@ func (p *pgDB) readRow(ctx context.Context, q string, args ...any) scanner {
 }
 
 type pgTx struct {
-	tx pgx.Tx
+	tx      pgx.Tx
+	channel string // the schema's notification channel
 }
 
 func (t *pgTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
@@ -395,7 +403,7 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 			ids[i], customers[i], kinds[i], titles[i], others[i], txns[i] = m.ID, m.CustomerID, m.Kind, m.Title, m.Counterparty, m.TransactionID
 			amounts[i], after[i], created[i], payloads[i] = m.Amount, m.BalanceAfter, m.CreatedAt.UnixMicro(), r.payload
 		}
-		queue(nil, pgInsertNotifications, ids, customers, kinds, titles, amounts, others, after, txns, created, NotificationChannel, payloads)
+		queue(nil, pgInsertNotifications, ids, customers, kinds, titles, amounts, others, after, txns, created, t.channel, payloads)
 	}
 	if n := len(w.delivered); n > 0 {
 		ids, at := make([]string, n), make([]int64, n)
