@@ -104,6 +104,20 @@ func (db *DB) loop() {
 	}
 }
 
+// gatherLate takes up to n calls already queued, without waiting.
+func (db *DB) gatherLate(n int) []*call {
+	var late []*call
+	for len(late) < n {
+		select {
+		case c := <-db.queue:
+			late = append(late, c)
+		default:
+			return late
+		}
+	}
+	return late
+}
+
 // drain fails the calls still queued at Close.
 func (db *DB) drain() {
 	for {
@@ -123,7 +137,7 @@ func (db *DB) run(batch []*call) []*call {
 	for attempt := 0; ; attempt++ {
 		// A retry locks every account it reads, so a cache made stale by another
 		// process cannot make it fail the same way again.
-		results, deferred, err := db.runOnce(batch, attempt > 0)
+		results, deferred, err := db.runOnce(&batch, attempt > 0)
 		if err != nil {
 			// Whatever the batch learned may be wrong: start again from the database.
 			db.cache.reset()
@@ -179,7 +193,12 @@ func countTrue(b []bool) int {
 // runOnce runs every closure of the batch in one database transaction and commits it.
 // A closure's own error is its result; an error of the batch itself (the database
 // failed, a lost race) is returned and nothing is committed.
-func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []bool, err error) {
+//
+// On PostgreSQL the batch may grow while it waits for the chain head: calls queued
+// meanwhile join it (*batchp is extended), so the time spent waiting for another
+// process's batch is not lost to them.
+func (db *DB) runOnce(batchp *[]*call, lockAll bool) (results []error, deferred []bool, err error) {
+	batch := *batchp
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	w, err := db.b.begin(ctx)
@@ -214,6 +233,24 @@ func (db *DB) runOnce(batch []*call, lockAll bool) (results []error, deferred []
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if isPG {
+		// While this batch waited for the head (another process's batch held it),
+		// more calls queued: they join now, their rows read ahead in one more round
+		// trip, still under the head, so still what they would read for themselves.
+		if late := db.gatherLate(db.cfg.MaxBatch - len(batch)); len(late) > 0 {
+			batch = append(batch, late...)
+			*batchp = batch
+			db.lateJoins.Add(int64(len(late)))
+			if h := hintsOf(late); !h.empty() {
+				more, accts, err := pg.readAheadUnderHead(ctx, h)
+				if err != nil {
+					return nil, nil, err
+				}
+				ahead = ahead.merge(more)
+				payerAccts = append(payerAccts, accts...)
+			}
+		}
 	}
 	if head.Seq != db.cacheSeq {
 		// Someone else committed transfers since this process last did: any cached

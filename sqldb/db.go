@@ -76,6 +76,9 @@ type DB struct {
 	campaigns campaignCache // see ActiveCampaigns
 	// readAheads counts the batches that read ahead (readahead.go); tests look.
 	readAheads atomic.Int64
+	// lateJoins counts the calls that joined a batch while it waited for the
+	// chain head (runOnce); tests look.
+	lateJoins atomic.Int64
 }
 
 var (

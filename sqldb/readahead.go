@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"maps"
 	"strings"
 
 	"github.com/hebaopay/hebao"
@@ -116,6 +117,50 @@ FROM accounts a JOIN wallets w ON a.id = w.account_id WHERE w.customer_id = ANY(
 func (t *pgTx) lockHeadReadingAhead(ctx context.Context, h readAheadHints) (hebao.ChainHead, *readAhead, []hebao.Account, error) {
 	var b pgx.Batch
 	b.Queue(pgSelectHead + ` FOR UPDATE`)
+	queueReadAhead(&b, h)
+	br := t.tx.SendBatch(ctx, &b)
+	head, ra, accts, err := readAheadResults(br, h, true)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return hebao.ChainHead{}, nil, nil, translate(err)
+	}
+	return head, ra, accts, nil
+}
+
+// readAheadUnderHead reads what the hints name, in one round trip, by a batch that
+// holds the chain head already.
+func (t *pgTx) readAheadUnderHead(ctx context.Context, h readAheadHints) (*readAhead, []hebao.Account, error) {
+	var b pgx.Batch
+	queueReadAhead(&b, h)
+	br := t.tx.SendBatch(ctx, &b)
+	_, ra, accts, err := readAheadResults(br, h, false)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	return ra, accts, nil
+}
+
+// merge returns ra with more's rows added (either may be nil).
+func (ra *readAhead) merge(more *readAhead) *readAhead {
+	if ra == nil {
+		return more
+	}
+	if more == nil {
+		return ra
+	}
+	maps.Copy(ra.replies, more.replies)
+	maps.Copy(ra.payers, more.payers)
+	maps.Copy(ra.payees, more.payees)
+	maps.Copy(ra.phones, more.phones)
+	return ra
+}
+
+func queueReadAhead(b *pgx.Batch, h readAheadHints) {
 	if len(h.keys) > 0 {
 		b.Queue(pgReadAheadReplies, h.scopes, h.keys)
 	}
@@ -129,21 +174,15 @@ func (t *pgTx) lockHeadReadingAhead(ctx context.Context, h readAheadHints) (heba
 	if len(h.payeeTels) > 0 {
 		b.Queue(pgReadAheadPayeesByPhone, h.payeeTels)
 	}
-	br := t.tx.SendBatch(ctx, &b)
-	head, ra, accts, err := readAheadResults(br, h)
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return hebao.ChainHead{}, nil, nil, translate(err)
-	}
-	return head, ra, accts, nil
 }
 
-func readAheadResults(br pgx.BatchResults, h readAheadHints) (hebao.ChainHead, *readAhead, []hebao.Account, error) {
-	head, _, err := scanHead(br.QueryRow())
-	if err != nil {
-		return head, nil, nil, err
+func readAheadResults(br pgx.BatchResults, h readAheadHints, withHead bool) (hebao.ChainHead, *readAhead, []hebao.Account, error) {
+	var head hebao.ChainHead
+	if withHead {
+		var err error
+		if head, _, err = scanHead(br.QueryRow()); err != nil {
+			return head, nil, nil, err
+		}
 	}
 	ra := &readAhead{
 		replies: make(map[replyKey]*storedReply, len(h.keys)),

@@ -140,3 +140,81 @@ func TestReadAheadInOneBatch(t *testing.T) {
 		mustVerify(t, w.db)
 	})
 }
+
+// TestLateJoin: on PostgreSQL, calls queued while a batch waits for the chain head
+// (held by another process's batch) join that batch, their rows read ahead in one
+// more round trip under the head, and are answered as if each had run alone: a
+// transfer, its retry, a spend the balance no longer covers, a payee by phone.
+func TestLateJoin(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		ws := twoWorlds(t, open)
+		w, other := ws[0], ws[1]
+		ctx := context.Background()
+		a := w.customer("13800000081", 1, 3_000)
+		b := w.customer("13800000082", 1, 0)
+		c := w.customer("13800000083", 1, 1_000)
+
+		// The other process's batch holds the head until released.
+		release, running := make(chan struct{}), make(chan struct{})
+		blocker := make(chan error, 1)
+		go func() {
+			blocker <- other.db.Transact(ctx, func(hebao.Tx) error { close(running); <-release; return nil })
+		}()
+		<-running
+		send := func(r hebao.TransferRequest) func() (hebao.Reply, error) {
+			return func() (hebao.Reply, error) { return w.transfers.Send(ctx, r) }
+		}
+		calls := []func() (hebao.Reply, error){
+			send(transferRequest(a, b.Customer.Phone, 2_000, "a1")), // the batch that waits
+			send(transferRequest(a, b.Customer.Phone, 2_000, "a1")), // its retry: the same reply
+			send(transferRequest(a, b.Customer.Phone, 1_001, "a2")), // 1,000 left: refused
+			send(transferRequest(c, b.Customer.Phone, 1_000, "c1")),
+			send(transferRequest(a, b.Customer.Phone, 1_000, "a3")),
+		}
+		replies := make([]hebao.Reply, len(calls))
+		errs := make([]error, len(calls))
+		var wg sync.WaitGroup
+		for i, call := range calls {
+			wg.Go(func() { replies[i], errs[i] = call() })
+			deadline := time.Now().Add(10 * time.Second)
+			want := i // the first is taken by the committer; the rest wait in the queue
+			for len(w.db.queue) != want {
+				if time.Now().After(deadline) {
+					close(release)
+					t.Fatalf("call %d: queue %d, want %d", i, len(w.db.queue), want)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if i == 0 {
+				time.Sleep(50 * time.Millisecond) // inside its batch, waiting for the head
+			}
+		}
+		close(release)
+		if err := <-blocker; err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		want := []string{"", "", hebao.CodeInsufficientFunds, "", ""}
+		for i, err := range errs {
+			if got := hebao.ErrorCode(err); got != want[i] {
+				t.Errorf("call %d: %v, want %q", i, err, want[i])
+			}
+		}
+		if !bytes.Equal(replies[0].Body, replies[1].Body) {
+			t.Errorf("the retry answered %s, the request %s", replies[1].Body, replies[0].Body)
+		}
+		for _, x := range []struct {
+			who  string
+			acct hebao.AccountID
+			want int64
+		}{{"A", a.Wallet.Account, 0}, {"B", b.Wallet.Account, 4_000}, {"C", c.Wallet.Account, 0}} {
+			if got := w.balance(x.acct); got != x.want {
+				t.Errorf("%s holds %d, want %d", x.who, got, x.want)
+			}
+		}
+		if w.db.Dialect() == "postgres" && w.db.lateJoins.Load() == 0 {
+			t.Error("no call joined the batch that waited for the head")
+		}
+		mustVerify(t, w.db)
+	})
+}
