@@ -56,20 +56,8 @@ func (db *DB) asideOnce(fn func(hebao.Tx) error) (result, err error) {
 			w.rollback()
 		}
 	}()
-	b := &batchState{
-		ctx:       ctx,
-		w:         w,
-		now:       db.now().UTC().Truncate(time.Microsecond),
-		accounts:  map[hebao.AccountID]*lockedAccount{},
-		cache:     newAccountCache(0),
-		rows:      newRowCache(0),
-		merchants: &db.merchants,
-		campaigns: &db.campaigns,
-		replies:   map[replyKey]int{},
-		ids:       map[string]bool{},
-		usage:     map[string]*usageState{},
-		aside:     true,
-	}
+	b := db.soloBatch(ctx, w)
+	b.aside = true
 	t := b.open()
 	result = runClosure(fn, t)
 	switch {

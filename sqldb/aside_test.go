@@ -45,12 +45,7 @@ func TestAside(t *testing.T) {
 		}
 
 		// The committer is held inside a batch; the marked closure commits anyway.
-		release, running := make(chan struct{}), make(chan struct{})
-		blocker := make(chan error, 1)
-		go func() {
-			blocker <- db.Transact(ctx, func(hebao.Tx) error { close(running); <-release; return nil })
-		}()
-		<-running
+		release := holdCommitter(t, db)
 		done := make(chan error, 1)
 		go func() {
 			done <- db.Transact(aside, func(tx hebao.Tx) error { return tx.AddNotification(ctx, note("ntf_1")) })
@@ -63,10 +58,7 @@ func TestAside(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Error("a closure that moves no money waited for the committer's batch")
 		}
-		close(release)
-		if err := <-blocker; err != nil {
-			t.Fatal(err)
-		}
+		release()
 		if !stored("ntf_1") {
 			t.Error("the marked closure's notification is not stored")
 		}

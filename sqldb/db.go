@@ -203,16 +203,11 @@ func (db *DB) Balances(ctx context.Context, ids ...hebao.AccountID) (map[hebao.A
 	return db.b.balances(ctx, ids)
 }
 
-// View runs fn on a read-only snapshot on the read connections, beside the committer
-// rather than through it: for reads that must not wait for writes. fn's Tx refuses
-// every write. Reads in a View do not lock anything.
-func (db *DB) View(ctx context.Context, fn func(hebao.Tx) error) error {
-	w, err := db.b.beginRead(ctx)
-	if err != nil {
-		return err
-	}
-	defer w.rollback()
-	b := &batchState{
+// soloBatch is the state of a transaction that runs one closure outside the
+// committer (a View, or a closure beside the batches): it shares none of the
+// committer's caches of accounts and rows, only those safe to share.
+func (db *DB) soloBatch(ctx context.Context, w wtx) *batchState {
+	return &batchState{
 		ctx:       ctx,
 		w:         w,
 		now:       db.now().UTC().Truncate(time.Microsecond),
@@ -223,8 +218,21 @@ func (db *DB) View(ctx context.Context, fn func(hebao.Tx) error) error {
 		campaigns: &db.campaigns,
 		replies:   map[replyKey]int{},
 		ids:       map[string]bool{},
-		readOnly:  true,
+		usage:     map[string]*usageState{},
 	}
+}
+
+// View runs fn on a read-only snapshot on the read connections, beside the committer
+// rather than through it: for reads that must not wait for writes. fn's Tx refuses
+// every write. Reads in a View do not lock anything.
+func (db *DB) View(ctx context.Context, fn func(hebao.Tx) error) error {
+	w, err := db.b.beginRead(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.rollback()
+	b := db.soloBatch(ctx, w)
+	b.readOnly = true
 	t := b.open()
 	err = runClosure(fn, t)
 	if err == nil && b.err != nil {

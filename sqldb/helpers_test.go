@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hebaopay/hebao"
 )
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
@@ -64,4 +67,48 @@ func rebind(q string) string {
 
 func countOutbox(t testing.TB, db *DB) int {
 	return int(rawInt(t, db, `SELECT COUNT(*) FROM outbox`))
+}
+
+// oneWallet stores customer cus_1 (phone 13800138000) with an active tier-4 wallet
+// wal_1, made at t0, whose one account stands for all three of its accounts.
+func oneWallet(t *testing.T, db *DB, t0 time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	transact(t, db, func(tx hebao.Tx) error {
+		if err := tx.CreateCustomer(ctx, hebao.Customer{ID: "cus_1", Phone: "13800138000", PasswordHash: "$argon2id$x", CreatedAt: t0}); err != nil {
+			return err
+		}
+		a, _ := hebao.NewAccount(hebao.AccountWallet, "wal_1", "", false)
+		a, err := tx.CreateAccount(ctx, a)
+		if err != nil {
+			return err
+		}
+		return tx.CreateWallet(ctx, hebao.Wallet{ID: "wal_1", CustomerID: "cus_1", Status: hebao.WalletActive, Tier: 4,
+			Account: a.ID, PromoAccount: a.ID, PointsAccount: a.ID, CreatedAt: t0})
+	})
+}
+
+// holdCommitter keeps db's committer inside a batch until the returned release is
+// called (at most once; the test's cleanup calls it too).
+func holdCommitter(t *testing.T, db *DB) (release func()) {
+	t.Helper()
+	ch, running := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Transact(context.Background(), func(hebao.Tx) error { close(running); <-ch; return nil })
+	}()
+	<-running
+	var once bool
+	release = func() {
+		if once {
+			return
+		}
+		once = true
+		close(ch)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(release)
+	return release
 }

@@ -97,18 +97,7 @@ func TestPaymentPasswordStore(t *testing.T) {
 		db := open(t)
 		ctx := context.Background()
 		t0 := time.Date(2026, 3, 2, 4, 0, 0, 123000, time.UTC)
-		transact(t, db, func(tx hebao.Tx) error {
-			if err := tx.CreateCustomer(ctx, hebao.Customer{ID: "cus_1", Phone: "13800138000", PasswordHash: "h", CreatedAt: t0}); err != nil {
-				return err
-			}
-			a, _ := hebao.NewAccount(hebao.AccountWallet, "wal_1", "", false)
-			a, err := tx.CreateAccount(ctx, a)
-			if err != nil {
-				return err
-			}
-			return tx.CreateWallet(ctx, hebao.Wallet{ID: "wal_1", CustomerID: "cus_1", Status: hebao.WalletActive, Tier: 4,
-				Account: a.ID, PromoAccount: a.ID, PointsAccount: a.ID, CreatedAt: t0})
-		})
+		oneWallet(t, db, t0)
 		p := hebao.PaymentPassword{WalletID: "wal_1", Hash: [32]byte{1, 2, 3}, UpdatedAt: t0}
 		locked := p
 		locked.Hash[0] = 9

@@ -166,18 +166,7 @@ func TestNotificationWalletSettings(t *testing.T) {
 		db := open(t)
 		ctx := context.Background()
 		t0 := time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)
-		transact(t, db, func(tx hebao.Tx) error {
-			if err := tx.CreateCustomer(ctx, hebao.Customer{ID: "cus_1", Phone: "13800138000", PasswordHash: "$argon2id$x", CreatedAt: t0}); err != nil {
-				return err
-			}
-			a, _ := hebao.NewAccount(hebao.AccountWallet, "wal_1", "", false)
-			a, err := tx.CreateAccount(ctx, a)
-			if err != nil {
-				return err
-			}
-			return tx.CreateWallet(ctx, hebao.Wallet{ID: "wal_1", CustomerID: "cus_1", Status: hebao.WalletActive, Tier: 4,
-				Account: a.ID, PromoAccount: a.ID, PointsAccount: a.ID, CreatedAt: t0})
-		})
+		oneWallet(t, db, t0)
 		settings := func() hebao.WalletSettings {
 			t.Helper()
 			var s hebao.WalletSettings

@@ -16,13 +16,7 @@ import (
 // as one batch in the order given. It returns each call's error.
 func inOneBatch(t *testing.T, db *DB, calls ...func() error) []error {
 	t.Helper()
-	ctx := context.Background()
-	release, running := make(chan struct{}), make(chan struct{})
-	blocker := make(chan error, 1)
-	go func() {
-		blocker <- db.Transact(ctx, func(hebao.Tx) error { close(running); <-release; return nil })
-	}()
-	<-running
+	release := holdCommitter(t, db)
 	errs := make([]error, len(calls))
 	var wg sync.WaitGroup
 	for i, call := range calls {
@@ -30,16 +24,12 @@ func inOneBatch(t *testing.T, db *DB, calls ...func() error) []error {
 		deadline := time.Now().Add(10 * time.Second)
 		for len(db.queue) < i+1 {
 			if time.Now().After(deadline) {
-				close(release)
 				t.Fatalf("call %d did not queue its closure", i)
 			}
 			time.Sleep(time.Millisecond)
 		}
 	}
-	close(release)
-	if err := <-blocker; err != nil {
-		t.Fatal(err)
-	}
+	release()
 	wg.Wait()
 	return errs
 }
@@ -155,12 +145,7 @@ func TestLateJoin(t *testing.T) {
 		c := w.customer("13800000083", 1, 1_000)
 
 		// The other process's batch holds the head until released.
-		release, running := make(chan struct{}), make(chan struct{})
-		blocker := make(chan error, 1)
-		go func() {
-			blocker <- other.db.Transact(ctx, func(hebao.Tx) error { close(running); <-release; return nil })
-		}()
-		<-running
+		release := holdCommitter(t, other.db)
 		send := func(r hebao.TransferRequest) func() (hebao.Reply, error) {
 			return func() (hebao.Reply, error) { return w.transfers.Send(ctx, r) }
 		}
@@ -180,7 +165,6 @@ func TestLateJoin(t *testing.T) {
 			want := i // the first is taken by the committer; the rest wait in the queue
 			for len(w.db.queue) != want {
 				if time.Now().After(deadline) {
-					close(release)
 					t.Fatalf("call %d: queue %d, want %d", i, len(w.db.queue), want)
 				}
 				time.Sleep(time.Millisecond)
@@ -189,10 +173,7 @@ func TestLateJoin(t *testing.T) {
 				time.Sleep(50 * time.Millisecond) // inside its batch, waiting for the head
 			}
 		}
-		close(release)
-		if err := <-blocker; err != nil {
-			t.Fatal(err)
-		}
+		release()
 		wg.Wait()
 		want := []string{"", "", hebao.CodeInsufficientFunds, "", ""}
 		for i, err := range errs {
