@@ -79,6 +79,10 @@ type DB struct {
 	// lateJoins counts the calls that joined a batch while it waited for the
 	// chain head (runOnce); tests look.
 	lateJoins atomic.Int64
+	// bg runs the work beside the committer (keepStats on PostgreSQL) until
+	// stopBG; Close waits for it.
+	bg     sync.WaitGroup
+	stopBG context.CancelFunc
 }
 
 var (
@@ -137,6 +141,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	go db.loop()
+	if p, ok := b.(*pgDB); ok {
+		bg, cancel := context.WithCancel(context.Background())
+		db.stopBG = cancel
+		db.bg.Go(func() { p.keepStats(bg, StatsInterval, db.log) })
+	}
 	return db, nil
 }
 
@@ -181,6 +190,10 @@ func (db *DB) Close() error {
 			close(db.stop)
 		}
 		<-db.stopped
+		if db.stopBG != nil {
+			db.stopBG()
+			db.bg.Wait()
+		}
 		err = db.b.close()
 	})
 	return err

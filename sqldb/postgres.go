@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hebaopay/hebao"
 	"github.com/jackc/pgx/v5"
@@ -60,7 +59,6 @@ func openPostgres(ctx context.Context, url string, readOnly bool) (*pgDB, error)
 	if cfg.MaxConns < 8 {
 		cfg.MaxConns = 8
 	}
-	customPlans(cfg.ConnConfig.RuntimeParams)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: connect: %w", err)
@@ -80,20 +78,6 @@ func openPostgres(ctx context.Context, url string, readOnly bool) (*pgDB, error)
 		return nil, err
 	}
 	return p, nil
-}
-
-// customPlans has every connection plan each statement for its own arguments, unless
-// the url chose a plan_cache_mode itself. Hebao's statements are prepared once per
-// connection, and PostgreSQL keeps a generic plan made on the sixth execution: a
-// plan made while the tables were small (a new deployment, or a database whose
-// autovacuum is off and so never analyzes) scans whole tables for ever after. On a
-// new database under `hebao bench` that generic plan read idempotency_keys whole
-// under the chain head; planning each time costs far less than that.
-func customPlans(params map[string]string) {
-	if _, ok := params["plan_cache_mode"]; ok || strings.Contains(params["options"], "plan_cache_mode") {
-		return
-	}
-	params["plan_cache_mode"] = "force_custom_plan"
 }
 
 func (p *pgDB) dialect() string                { return "postgres" }
