@@ -36,6 +36,18 @@ func TestAside(t *testing.T) {
 		if hebao.ErrorCode(err) != hebao.CodeConflict || stored("ntf_failed") {
 			t.Errorf("a failing closure: %v, stored %v; want its error and nothing stored", err, stored("ntf_failed"))
 		}
+		// A direct write (no buffer) of a failing closure is undone too: on PostgreSQL
+		// without a savepoint, by rolling its transaction back whole.
+		err = db.Transact(aside, func(tx hebao.Tx) error {
+			m := hebao.Merchant{ID: "mch_failed", Name: "x", Account: src, WebhookSecretSealed: "x", CreatedAt: at}
+			if err := tx.CreateMerchant(ctx, m); err != nil {
+				return err
+			}
+			return hebao.Errorf(hebao.CodeConflict, "changed my mind")
+		})
+		if n := rawInt(t, db, `SELECT COUNT(*) FROM merchants WHERE id = ?`, "mch_failed"); hebao.ErrorCode(err) != hebao.CodeConflict || n != 0 {
+			t.Errorf("a failing closure that wrote directly: %v, %d stored; want its error and nothing stored", err, n)
+		}
 		if db.Dialect() != "postgres" {
 			transact(t, db, func(tx hebao.Tx) error { return tx.AddNotification(ctx, note("ntf_1")) })
 			if !stored("ntf_1") {

@@ -79,11 +79,8 @@ func (t *tx) ClaimRelay(_ context.Context, now, until time.Time, limit int) ([]h
 	if limit <= 0 {
 		return nil, nil
 	}
-	if !t.inSP {
-		if err := t.b.w.savepoint(t.b.ctx); err != nil {
-			return nil, t.fail(err)
-		}
-		t.inSP = true
+	if err := t.guard(); err != nil {
+		return nil, err
 	}
 	q := relayClaim
 	if t.pg() {
