@@ -87,11 +87,19 @@ func (s *MerchantService) Authenticate(ctx context.Context, apiKey string) (Merc
 	if !strings.HasPrefix(apiKey, MerchantKeyPrefix) || len(apiKey) > 128 {
 		return Merchant{}, Errorf(CodeUnauthenticated, "give the merchant API key (mk_…) as a bearer token")
 	}
-	var m Merchant
-	err := s.Store.View(ctx, func(tx Tx) (err error) {
-		m, err = tx.MerchantByKey(ctx, sha256.Sum256([]byte(apiKey)))
-		return err
-	})
+	var (
+		m    Merchant
+		err  error
+		hash = sha256.Sum256([]byte(apiKey))
+	)
+	if f, ok := s.Store.(MerchantFinder); ok {
+		m, err = f.FindMerchant(ctx, hash)
+	} else {
+		err = s.Store.View(ctx, func(tx Tx) (err error) {
+			m, err = tx.MerchantByKey(ctx, hash)
+			return err
+		})
+	}
 	if ErrorCode(err) == CodeNotFound {
 		return Merchant{}, Errorf(CodeUnauthenticated, "this merchant API key is not valid")
 	}

@@ -207,6 +207,13 @@ type SessionFinder interface {
 	FindSession(ctx context.Context, tokenHash [32]byte) (Session, time.Time, error)
 }
 
+// MerchantFinder is a Store that reads a merchant by its API key's hash in a single
+// statement, with no transaction around it (see SessionFinder): every merchant
+// request authenticates. It answers what MerchantByKey would inside a View.
+type MerchantFinder interface {
+	FindMerchant(ctx context.Context, apiKeyHash [32]byte) (Merchant, error)
+}
+
 // ReadAhead names the rows a Transact closure reads first, so that a store that
 // pays a network round trip for every read (PostgreSQL) can read those of a whole
 // batch of closures at once, before they run. It is only a hint, carried by the

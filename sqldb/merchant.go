@@ -105,6 +105,19 @@ func (t *tx) merchant(q string, arg any) (hebao.Merchant, error) {
 	return m, nil
 }
 
+// FindMerchant implements hebao.MerchantFinder: MerchantByKey in one statement on
+// the read connections, outside any transaction.
+func (db *DB) FindMerchant(ctx context.Context, hash [32]byte) (hebao.Merchant, error) {
+	m, err := scanMerchant(db.b.readRow(ctx, merchantByKey, hash[:]))
+	if isNoRows(err) {
+		return hebao.Merchant{}, hebao.Errorf(hebao.CodeNotFound, "no such merchant")
+	}
+	if err != nil {
+		return hebao.Merchant{}, fmt.Errorf("read merchant: %w", err)
+	}
+	return m, nil
+}
+
 func scanMerchant(r scanner) (hebao.Merchant, error) {
 	var (
 		m       hebao.Merchant
