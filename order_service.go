@@ -407,7 +407,7 @@ func (s *OrderService) Pay(ctx context.Context, r PayRequest) (Reply, error) {
 		}
 	}
 	var topup *Movement // started at the bank once the transaction commits
-	ctx = WithReadAhead(ctx, ReadAhead{Payer: r.CustomerID})
+	ctx = WithReadAhead(ctx, ReadAhead{Payer: r.CustomerID, Order: r.OrderID})
 	reply, err := Once(ctx, s.Store, r.Key, func(tx Tx) (Reply, error) {
 		topup = nil
 		now := nowIn(s.Now, tx)

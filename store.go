@@ -224,6 +224,7 @@ type ReadAhead struct {
 	Payer       string         // a customer id, read by Tx.Payer
 	PayeeWallet string         // a wallet id, read by Tx.Payee
 	PayeePhone  string         // a phone, read by Tx.Payee
+	Order       string         // an order id, read by Tx.OrderByID
 }
 
 type readAheadKey struct{}

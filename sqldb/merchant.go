@@ -180,7 +180,15 @@ func (t *tx) OrderByID(_ context.Context, id string) (hebao.Order, error) {
 		}
 		return st.o, nil
 	}
-	o, err := t.order(orderByID, id)
+	// Read ahead with the batch (PostgreSQL), as committed: orders change only at the
+	// flush, and the batch's own changes were found above.
+	o, ok := t.b.ahead.order(id)
+	var err error
+	if ok {
+		err = t.check()
+	} else {
+		o, err = t.order(orderByID, id)
+	}
 	if err == nil && !t.b.readOnly {
 		if t.b.read == nil {
 			t.b.read = map[string]hebao.Order{}

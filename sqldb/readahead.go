@@ -23,6 +23,7 @@ type readAhead struct {
 	payers  map[string]hebao.Payer    // by customer id
 	payees  map[string]payeeRead      // by wallet id
 	phones  map[string]string         // phone → wallet id
+	orders  map[string]hebao.Order    // by id, as committed: the batch's own changes are in batchState.orders
 }
 
 // reply returns the stored reply of k, whether one was found, and whether k was
@@ -63,10 +64,19 @@ func (ra *readAhead) payee(walletID, phone string, dirty bool) (payeeRead, bool)
 	return p, ok
 }
 
+func (ra *readAhead) order(id string) (hebao.Order, bool) {
+	if ra == nil {
+		return hebao.Order{}, false
+	}
+	o, ok := ra.orders[id]
+	return o, ok
+}
+
 // readAheadHints gathers the hints of a batch's calls, each name once.
 type readAheadHints struct {
 	scopes, keys                []string
 	payers, payeeIDs, payeeTels []string
+	orders                      []string
 }
 
 func hintsOf(batch []*call) readAheadHints {
@@ -90,12 +100,13 @@ func hintsOf(batch []*call) readAheadHints {
 		add(&h.payers, "p", ra.Payer)
 		add(&h.payeeIDs, "w", ra.PayeeWallet)
 		add(&h.payeeTels, "t", ra.PayeePhone)
+		add(&h.orders, "o", ra.Order)
 	}
 	return h
 }
 
 func (h readAheadHints) empty() bool {
-	return len(h.keys) == 0 && len(h.payers) == 0 && len(h.payeeIDs) == 0 && len(h.payeeTels) == 0
+	return len(h.keys) == 0 && len(h.payers) == 0 && len(h.payeeIDs) == 0 && len(h.payeeTels) == 0 && len(h.orders) == 0
 }
 
 // The read-ahead statements: the closures' own statements, for many rows at once,
@@ -110,6 +121,7 @@ WHERE (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`
 FROM accounts a JOIN wallets w ON a.id = w.account_id WHERE w.customer_id = ANY($1::text[]) ORDER BY a.id`
 	pgReadAheadPayeesByID    = payeeColumns + ` WHERE w.id = ANY($1::text[]) FOR UPDATE OF u, a`
 	pgReadAheadPayeesByPhone = payeeColumns + ` WHERE c.phone = ANY($1::text[]) FOR UPDATE OF u, a`
+	pgReadAheadOrders        = `SELECT ` + orderColumns + ` FROM orders WHERE id = ANY($1::text[])`
 )
 
 // lockHeadReadingAhead locks the chain head and, in the same round trip, reads what
@@ -157,6 +169,7 @@ func (ra *readAhead) merge(more *readAhead) *readAhead {
 	maps.Copy(ra.payers, more.payers)
 	maps.Copy(ra.payees, more.payees)
 	maps.Copy(ra.phones, more.phones)
+	maps.Copy(ra.orders, more.orders)
 	return ra
 }
 
@@ -174,6 +187,9 @@ func queueReadAhead(b *pgx.Batch, h readAheadHints) {
 	if len(h.payeeTels) > 0 {
 		b.Queue(pgReadAheadPayeesByPhone, h.payeeTels)
 	}
+	if len(h.orders) > 0 {
+		b.Queue(pgReadAheadOrders, h.orders)
+	}
 }
 
 func readAheadResults(br pgx.BatchResults, h readAheadHints, withHead bool) (hebao.ChainHead, *readAhead, []hebao.Account, error) {
@@ -189,6 +205,7 @@ func readAheadResults(br pgx.BatchResults, h readAheadHints, withHead bool) (heb
 		payers:  make(map[string]hebao.Payer, len(h.payers)),
 		payees:  make(map[string]payeeRead, len(h.payeeIDs)+len(h.payeeTels)),
 		phones:  make(map[string]string, len(h.payeeTels)),
+		orders:  make(map[string]hebao.Order, len(h.orders)),
 	}
 	each := func(fn func(pgx.Rows) error) error {
 		rs, err := br.Query()
@@ -264,6 +281,19 @@ func readAheadResults(br pgx.BatchResults, h readAheadHints, withHead bool) (heb
 			if err := each(payee); err != nil {
 				return head, nil, nil, err
 			}
+		}
+	}
+	if len(h.orders) > 0 {
+		err := each(func(rs pgx.Rows) error {
+			o, err := scanOrder(rs)
+			if err != nil {
+				return err
+			}
+			ra.orders[o.ID] = o
+			return nil
+		})
+		if err != nil {
+			return head, nil, nil, err
 		}
 	}
 	return head, ra, accts, nil

@@ -199,3 +199,55 @@ func TestLateJoin(t *testing.T) {
 		mustVerify(t, w.db)
 	})
 }
+
+// TestReadAheadOrders: payments of orders in one batch, whose orders PostgreSQL reads
+// ahead with the chain head, are answered as if each had read its order itself: the
+// same order paid twice (by two customers) is paid once, an order of the other
+// process closed by it before the batch stays closed, an unknown order is not
+// found, and every other order is paid.
+func TestReadAheadOrders(t *testing.T) {
+	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
+		ws := twoWorlds(t, open)
+		s := newShop(t, ws[0], nil)
+		a := ws[0].customer("13800000081", 1, 10_000)
+		b := ws[0].customer("13800000082", 1, 10_000)
+		o1 := s.order("RAHEAD-1", 1_000, "")
+		o2 := s.order("RAHEAD-2", 2_000, "")
+		o3 := s.order("RAHEAD-3", 3_000, "")
+		// The other process closes o3 (it caches nothing of it here).
+		other := &hebao.OrderService{Store: ws[1].db, Passwords: ws[1].passwords, OTP: anyCode{}}
+		if _, err := other.Close(context.Background(), s.merchant, "RAHEAD-3"); err != nil {
+			t.Fatal(err)
+		}
+		before := ws[0].db.readAheads.Load()
+		pay := func(c hebao.Registered, id, key string) func() error {
+			return func() error { _, err := s.pay(c, id, key); return err }
+		}
+		errs := inOneBatch(t, ws[0].db,
+			pay(a, o1.ID, "p1"),
+			pay(b, o1.ID, "p2"),
+			pay(b, o2.ID, "p3"),
+			pay(a, o3.ID, "p4"),
+			pay(a, hebao.NewID("ord"), "p5"),
+		)
+		want := []string{"", hebao.CodeOrderAlreadyPaid, "", hebao.CodeOrderClosed, hebao.CodeNotFound}
+		for i, err := range errs {
+			if got := hebao.ErrorCode(err); got != want[i] {
+				t.Errorf("payment %d: %v, want %q", i, err, want[i])
+			}
+		}
+		if got := ws[0].balance(a.Wallet.Account); got != 9_000 {
+			t.Errorf("A holds %d, want 9000", got)
+		}
+		if got := ws[0].balance(b.Wallet.Account); got != 8_000 {
+			t.Errorf("B holds %d, want 8000", got)
+		}
+		if got := s.merchantBalance(); got != 3_000 {
+			t.Errorf("the merchant holds %d, want 3000", got)
+		}
+		if _, pg := ws[0].db.b.(*pgDB); pg && ws[0].db.readAheads.Load() == before {
+			t.Error("no batch read ahead on PostgreSQL")
+		}
+		mustVerify(t, ws[0].db)
+	})
+}
