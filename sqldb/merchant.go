@@ -95,7 +95,12 @@ func (t *tx) merchant(q string, arg any) (hebao.Merchant, error) {
 	if err := t.check(); err != nil {
 		return hebao.Merchant{}, err
 	}
-	m, err := scanMerchant(t.queryRow(q, arg))
+	return readMerchant(t.queryRow(q, arg))
+}
+
+// readMerchant scans one merchant row: not_found when there is none.
+func readMerchant(r scanner) (hebao.Merchant, error) {
+	m, err := scanMerchant(r)
 	if isNoRows(err) {
 		return hebao.Merchant{}, hebao.Errorf(hebao.CodeNotFound, "no such merchant")
 	}
@@ -108,14 +113,7 @@ func (t *tx) merchant(q string, arg any) (hebao.Merchant, error) {
 // FindMerchant implements hebao.MerchantFinder: MerchantByKey in one statement on
 // the read connections, outside any transaction.
 func (db *DB) FindMerchant(ctx context.Context, hash [32]byte) (hebao.Merchant, error) {
-	m, err := scanMerchant(db.b.readRow(ctx, merchantByKey, hash[:]))
-	if isNoRows(err) {
-		return hebao.Merchant{}, hebao.Errorf(hebao.CodeNotFound, "no such merchant")
-	}
-	if err != nil {
-		return hebao.Merchant{}, fmt.Errorf("read merchant: %w", err)
-	}
-	return m, nil
+	return readMerchant(db.b.readRow(ctx, merchantByKey, hash[:]))
 }
 
 func scanMerchant(r scanner) (hebao.Merchant, error) {
