@@ -46,7 +46,69 @@ WHERE id = ANY($1::bigint[]) ORDER BY id`
 	pgSelectReply   = `SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2`
 	pgInsertAccount = `INSERT INTO accounts (kind, unit, owner, may_go_negative, balance, created_at) VALUES ($1, $2, $3, $4, 0, $5) RETURNING id`
 	pgSelectHead    = `SELECT seq, hash, mac FROM ledger_head WHERE id = 1`
+
+	// A batch's movements, counters and orders, one statement each, from one array
+	// per column (columnsOf): arguments in the order of movementArgs, usageArgs and
+	// orderWriteArgs.
+	pgInsertMovements = `INSERT INTO movements (` + movementColumns + `)
+SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
+$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::bigint[])`
+	pgUpsertUsage = `INSERT INTO wallet_usage (wallet_id, day, day_total, year, year_total, pending_in, pending_out)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+ON CONFLICT (wallet_id) DO UPDATE SET day = excluded.day, day_total = excluded.day_total, year = excluded.year,
+year_total = excluded.year_total, pending_in = excluded.pending_in, pending_out = excluded.pending_out`
+	// Each order is updated only if it is still as the batch read it; the flush
+	// counts the rows and retries the batch if one changed meanwhile.
+	pgUpdateOrders = `UPDATE orders o SET status = d.status, customer_id = d.customer_id, wallet_id = d.wallet_id, method = d.method,
+card_id = d.card_id, movement_id = d.movement_id, refunded = d.refunded, refunds = d.refunds, expires_at = d.expires_at,
+paid_at = d.paid_at, closed_at = d.closed_at, updated_at = d.updated_at, promo_paid = d.promo_paid, coupon_id = d.coupon_id,
+subsidy = d.subsidy, promo_refunded = d.promo_refunded, subsidy_refunded = d.subsidy_refunded,
+points_earned = d.points_earned, points_reversed = d.points_reversed
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[],
+$17::bigint[], $18::text[], $19::bigint[], $20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[])
+AS d(id, prev_status, status, customer_id, wallet_id, method, card_id, movement_id, refunded, refunds, expires_at,
+paid_at, closed_at, updated_at, prev_refunded, prev_refunds, promo_paid, coupon_id, subsidy, promo_refunded,
+subsidy_refunded, points_earned, points_reversed)
+WHERE o.id = d.id AND o.status = d.prev_status AND o.refunded = d.prev_refunded AND o.refunds = d.prev_refunds`
 )
+
+// columnsOf turns rows of statement arguments into one array per column, for a
+// statement that takes many rows at once through unnest. Every row has the same
+// shape; a column holds strings or int64s.
+func columnsOf(rows [][]any) ([]any, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	cols := make([]any, len(rows[0]))
+	for j, v := range rows[0] {
+		switch v.(type) {
+		case string:
+			col := make([]string, len(rows))
+			for i, r := range rows {
+				s, ok := r[j].(string)
+				if !ok {
+					return nil, fmt.Errorf("sqldb: row %d column %d is %T, not a string", i, j, r[j])
+				}
+				col[i] = s
+			}
+			cols[j] = col
+		case int64:
+			col := make([]int64, len(rows))
+			for i, r := range rows {
+				n, ok := r[j].(int64)
+				if !ok {
+					return nil, fmt.Errorf("sqldb: row %d column %d is %T, not an int64", i, j, r[j])
+				}
+				col[i] = n
+			}
+			cols[j] = col
+		default:
+			return nil, fmt.Errorf("sqldb: column %d is %T: only strings and int64s go in columns", j, v)
+		}
+	}
+	return cols, nil
+}
 
 // migrationLock is the advisory lock key that keeps two processes from migrating at once.
 const migrationLock = 0x68656261 // "heba"
@@ -351,20 +413,43 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 		}
 		queue(nil, pgUpdateHead, w.head.Seq, w.head.Hash[:], w.headMAC[:])
 	}
-	for _, m := range w.movements {
-		queue(nil, movementInsert, movementArgs(m)...)
+	if n := len(w.movements); n > 0 {
+		rows := make([][]any, n)
+		for i, m := range w.movements {
+			rows[i] = movementArgs(m)
+		}
+		cols, err := columnsOf(rows)
+		if err != nil {
+			return err
+		}
+		queue(nil, pgInsertMovements, cols...)
 	}
-	for _, u := range w.usage {
-		queue(nil, usageUpsert, usageArgs(u)...)
+	if n := len(w.usage); n > 0 {
+		rows := make([][]any, n)
+		for i, u := range w.usage {
+			rows[i] = usageArgs(u)
+		}
+		cols, err := columnsOf(rows)
+		if err != nil {
+			return err
+		}
+		queue(nil, pgUpsertUsage, cols...)
 	}
-	for _, ow := range w.orders {
-		id := ow.o.ID
-		queue(func(n int64) error {
-			if n != 1 {
-				return fmt.Errorf("%w: order %s changed meanwhile", errRetry, id)
+	if n := len(w.orders); n > 0 {
+		rows := make([][]any, n)
+		for i, ow := range w.orders {
+			rows[i] = orderWriteArgs(ow)
+		}
+		cols, err := columnsOf(rows)
+		if err != nil {
+			return err
+		}
+		queue(func(got int64) error {
+			if got != int64(n) {
+				return fmt.Errorf("%w: %d of %d orders changed meanwhile", errRetry, int64(n)-got, n)
 			}
 			return nil
-		}, orderUpdate, orderWriteArgs(ow)...)
+		}, pgUpdateOrders, cols...)
 	}
 	if n := len(w.replies); n > 0 {
 		scopes, keys, hashes, bodies := make([]string, n), make([]string, n), make([][]byte, n), make([][]byte, n)

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hebaopay/hebao"
+	"github.com/hebaopay/hebao/sqldb/sqldbtest"
 )
 
 // inOneBatch starts each call in turn, waiting until it has queued its closure, while
@@ -250,4 +252,84 @@ func TestReadAheadOrders(t *testing.T) {
 		}
 		mustVerify(t, ws[0].db)
 	})
+}
+
+// TestOrderWriteGuard changes an order behind a batch's back, between the batch's
+// read of it and its flush, as only a process that ignored the chain head could: the
+// flush's one statement for all of the batch's orders counts the rows it changed,
+// and the batch runs again on what is there now instead of overwriting it. SQLite has
+// one writer, so only PostgreSQL can see this.
+func TestOrderWriteGuard(t *testing.T) {
+	db := openTest(t, Config{URL: sqldbtest.PostgresSchema(t), DataDir: t.TempDir()})
+	s := newShop(t, newWorld(t, db, nil), nil)
+	o1 := s.order("GUARD-1", 1_000, "")
+	o2 := s.order("GUARD-2", 2_000, "")
+	ctx := context.Background()
+	runs := 0
+	err := db.Transact(ctx, func(tx hebao.Tx) error {
+		runs++
+		for _, id := range []string{o1.ID, o2.ID} {
+			o, err := tx.OrderByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			if runs == 1 && id == o2.ID {
+				if _, err := rawExec(t, db, `UPDATE orders SET status = 'CLOSED', updated_at = updated_at + 1 WHERE id = ?`, id); err != nil {
+					return err
+				}
+			}
+			if o.Status != hebao.OrderNotPaid {
+				continue
+			}
+			next := o
+			next.Status = hebao.OrderUserPaying
+			next.UpdatedAt = o.UpdatedAt.Add(time.Second)
+			if _, err := tx.UpdateOrder(ctx, next, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 {
+		t.Errorf("the closure ran %d times, want 2: the flush did not see the order change under it", runs)
+	}
+	transact(t, db, func(tx hebao.Tx) error {
+		for id, want := range map[string]hebao.OrderStatus{o1.ID: hebao.OrderUserPaying, o2.ID: hebao.OrderClosed} {
+			o, err := tx.OrderByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			if o.Status != want {
+				t.Errorf("order %s is %s, want %s", id, o.Status, want)
+			}
+		}
+		return nil
+	})
+}
+
+// TestColumnsOf checks the turning of rows into per-column arrays for unnest, and
+// that a row of another shape is refused, not written askew.
+func TestColumnsOf(t *testing.T) {
+	got, err := columnsOf([][]any{{"a", int64(1)}, {"b", int64(2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]any{[]string{"a", "b"}, []int64{1, 2}}, got); d != "" {
+		t.Errorf("columns (-want +got):\n%s", d)
+	}
+	for _, rows := range [][][]any{
+		{{"a", int64(1)}, {int64(2), int64(2)}},
+		{{"a", int64(1)}, {"b", "2"}},
+		{{"a", 1}},
+	} {
+		if _, err := columnsOf(rows); err == nil {
+			t.Errorf("columnsOf(%v) took it", rows)
+		}
+	}
+	if got, err := columnsOf(nil); got != nil || err != nil {
+		t.Errorf("columnsOf(nil) = %v, %v", got, err)
+	}
 }
