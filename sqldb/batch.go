@@ -218,7 +218,7 @@ func (db *DB) runOnce(batchp *[]*call, lockAll bool) (results []error, deferred 
 	var (
 		head       hebao.ChainHead
 		ahead      *readAhead
-		payerAccts []hebao.Account
+		aheadAccts []hebao.Account
 	)
 	var hints readAheadHints
 	pg, isPG := w.(*pgTx)
@@ -226,7 +226,7 @@ func (db *DB) runOnce(batchp *[]*call, lockAll bool) (results []error, deferred 
 		hints = hintsOf(batch)
 	}
 	if isPG && !hints.empty() {
-		head, ahead, payerAccts, err = pg.lockHeadReadingAhead(ctx, hints)
+		head, ahead, aheadAccts, err = pg.lockHeadReadingAhead(ctx, hints)
 		db.readAheads.Add(1)
 	} else {
 		head, err = w.lockHead(ctx)
@@ -248,7 +248,7 @@ func (db *DB) runOnce(batchp *[]*call, lockAll bool) (results []error, deferred 
 					return nil, nil, err
 				}
 				ahead = ahead.merge(more)
-				payerAccts = append(payerAccts, accts...)
+				aheadAccts = append(aheadAccts, accts...)
 			}
 		}
 	}
@@ -278,7 +278,7 @@ func (db *DB) runOnce(batchp *[]*call, lockAll bool) (results []error, deferred 
 	}
 	b.ahead = ahead
 	if !lockAll { // a retry locks every account it reads, as it reads it
-		for _, a := range payerAccts {
+		for _, a := range aheadAccts {
 			b.accounts[a.ID] = &lockedAccount{Account: a, loaded: a.Balance, fresh: true}
 		}
 	}
@@ -320,6 +320,7 @@ func (db *DB) runOnce(batchp *[]*call, lockAll bool) (results []error, deferred 
 	if err := w.commit(ctx); err != nil {
 		return nil, nil, err
 	}
+	db.accountReads.Add(int64(b.reads))
 	if b.rowsDirty || !b.rowsOK {
 		// A batch that did not trust the cache did not keep it up to date either.
 		db.rows.reset()

@@ -79,6 +79,9 @@ type DB struct {
 	// lateJoins counts the calls that joined a batch while it waited for the
 	// chain head (runOnce); tests look.
 	lateJoins atomic.Int64
+	// accountReads counts the accounts that batches' closures read from the
+	// database for themselves, not from the cache or a read-ahead; tests look.
+	accountReads atomic.Int64
 	// bg runs the work beside the committer (keepStats on PostgreSQL) until
 	// stopBG; Close waits for it.
 	bg     sync.WaitGroup

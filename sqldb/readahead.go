@@ -11,7 +11,8 @@ import (
 
 // readAhead is what a PostgreSQL batch read, in the round trip that locks the chain
 // head, of the rows its closures named (hebao.ReadAhead): their idempotency keys,
-// payers and payees. A closure's read is answered from here instead of costing a
+// payers, payees and orders (the accounts those name go straight into the batch's
+// accounts, as if a closure had read them). A closure's read is answered from here instead of costing a
 // round trip of its own while the head is held; it is what the same statement
 // would have returned, since no other batch can commit while the head is locked
 // and this batch buffers its own changes (counters, balances) on top. A direct
@@ -115,17 +116,22 @@ var (
 	pgReadAheadReplies = `SELECT scope, key, request_hash, status, body FROM idempotency_keys
 WHERE (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`
 	pgReadAheadPayers = strings.Replace(payerQuery, "WHERE w.customer_id = $1", "WHERE w.customer_id = ANY($1::text[])", 1) + ` FOR UPDATE OF u`
-	// The payers' own accounts, which their transfers debit: read now, they need no
-	// read of their own when the committer's cache is stale (another server wrote).
-	pgReadAheadPayerAccounts = `SELECT a.id, a.kind, a.unit, a.owner, a.may_go_negative, a.balance, a.created_at
-FROM accounts a JOIN wallets w ON a.id = w.account_id WHERE w.customer_id = ANY($1::text[]) ORDER BY a.id`
+	// The accounts the batch's transfers will debit or credit, read now so that
+	// they need no read of their own when the committer's cache is stale (another
+	// server wrote): the payers' own, red-packet and points accounts ($1), and for
+	// orders ($2) their merchants' accounts and the source of points.
+	pgReadAheadAccounts = `SELECT a.id, a.kind, a.unit, a.owner, a.may_go_negative, a.balance, a.created_at FROM accounts a
+WHERE a.id IN (SELECT unnest(ARRAY[w.account_id, w.promo_account_id, w.points_account_id]) FROM wallets w WHERE w.customer_id = ANY($1::text[])
+UNION ALL SELECT m.account_id FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ANY($2::text[])
+UNION ALL SELECT i.id FROM accounts i WHERE i.kind = '` + string(hebao.AccountPointsIssuance) + `' AND i.owner = '' AND cardinality($2::text[]) > 0)
+ORDER BY a.id`
 	pgReadAheadPayeesByID    = payeeColumns + ` WHERE w.id = ANY($1::text[]) FOR UPDATE OF u, a`
 	pgReadAheadPayeesByPhone = payeeColumns + ` WHERE c.phone = ANY($1::text[]) FOR UPDATE OF u, a`
 	pgReadAheadOrders        = `SELECT ` + orderColumns + ` FROM orders WHERE id = ANY($1::text[])`
 )
 
 // lockHeadReadingAhead locks the chain head and, in the same round trip, reads what
-// the hints name. The accounts it returns are the payers' own, as stored.
+// the hints name. The accounts it returns (pgReadAheadAccounts) are as stored.
 func (t *pgTx) lockHeadReadingAhead(ctx context.Context, h readAheadHints) (hebao.ChainHead, *readAhead, []hebao.Account, error) {
 	var b pgx.Batch
 	b.Queue(pgSelectHead + ` FOR UPDATE`)
@@ -179,7 +185,6 @@ func queueReadAhead(b *pgx.Batch, h readAheadHints) {
 	}
 	if len(h.payers) > 0 {
 		b.Queue(pgReadAheadPayers, h.payers)
-		b.Queue(pgReadAheadPayerAccounts, h.payers)
 	}
 	if len(h.payeeIDs) > 0 {
 		b.Queue(pgReadAheadPayeesByID, h.payeeIDs)
@@ -189,6 +194,9 @@ func queueReadAhead(b *pgx.Batch, h readAheadHints) {
 	}
 	if len(h.orders) > 0 {
 		b.Queue(pgReadAheadOrders, h.orders)
+	}
+	if len(h.payers) > 0 || len(h.orders) > 0 {
+		b.Queue(pgReadAheadAccounts, h.payers, h.orders)
 	}
 }
 
@@ -254,18 +262,6 @@ func readAheadResults(br pgx.BatchResults, h readAheadHints, withHead bool) (heb
 		if err != nil {
 			return head, nil, nil, err
 		}
-		rs, err := br.Query()
-		if err != nil {
-			return head, nil, nil, err
-		}
-		err = eachAccountRow(rs, func(a hebao.Account) error {
-			accts = append(accts, a)
-			return nil
-		})
-		rs.Close()
-		if err != nil {
-			return head, nil, nil, err
-		}
 	}
 	payee := func(rs pgx.Rows) error {
 		p, err := scanPayee(rs)
@@ -292,6 +288,20 @@ func readAheadResults(br pgx.BatchResults, h readAheadHints, withHead bool) (heb
 			ra.orders[o.ID] = o
 			return nil
 		})
+		if err != nil {
+			return head, nil, nil, err
+		}
+	}
+	if len(h.payers) > 0 || len(h.orders) > 0 {
+		rs, err := br.Query()
+		if err != nil {
+			return head, nil, nil, err
+		}
+		err = eachAccountRow(rs, func(a hebao.Account) error {
+			accts = append(accts, a)
+			return nil
+		})
+		rs.Close()
 		if err != nil {
 			return head, nil, nil, err
 		}

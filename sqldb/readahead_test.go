@@ -333,3 +333,59 @@ func TestColumnsOf(t *testing.T) {
 		t.Errorf("columnsOf(nil) = %v, %v", got, err)
 	}
 }
+
+// TestReadAheadAccounts pays two orders in one batch of one server just after the
+// other server moved money, so that none of this server's cached balances may be
+// trusted: the batch reads ahead, with the chain head, every account the payments
+// move money between — the payers' balance, red-packet and points accounts, the
+// merchant's account and the source of points — and no closure makes a round trip
+// of its own for one while the head is held.
+func TestReadAheadAccounts(t *testing.T) {
+	url, dir := sqldbtest.PostgresSchema(t), t.TempDir()
+	w0 := newWorld(t, openTest(t, Config{URL: url, DataDir: dir}), nil)
+	w1 := newWorld(t, openTest(t, Config{URL: url, DataDir: dir}), w0.bank)
+	ctx := context.Background()
+	s := newShop(t, w0, nil)
+	a := w0.customer("13800000091", 1, 10_000)
+	b := w0.customer("13800000092", 1, 10_000)
+	// A first payment makes the source of points.
+	first := s.order("ACCTS-0", 500, "")
+	if _, err := s.pay(a, first.ID, "p0"); err != nil {
+		t.Fatal(err)
+	}
+	o1 := s.order("ACCTS-1", 1_000, "")
+	o2 := s.order("ACCTS-2", 2_000, "")
+	if _, err := w1.transfers.Send(ctx, transferRequest(b, a.Customer.Phone, 100, "t1")); err != nil {
+		t.Fatal(err)
+	}
+	before := w0.db.accountReads.Load()
+	pay := func(c hebao.Registered, id, key string) func() error {
+		return func() error { _, err := s.pay(c, id, key); return err }
+	}
+	for i, err := range inOneBatch(t, w0.db, pay(a, o1.ID, "p1"), pay(b, o2.ID, "p2")) {
+		if err != nil {
+			t.Errorf("payment %d: %v", i+1, err)
+		}
+	}
+	if got := w0.db.accountReads.Load() - before; got != 0 {
+		t.Errorf("the payments' closures read %d accounts for themselves, want 0: every one was read ahead", got)
+	}
+	for _, c := range []struct {
+		name string
+		acct hebao.AccountID
+		want int64
+	}{
+		{"A", a.Wallet.Account, 10_000 - 500 - 1_000 + 100},
+		{"B", b.Wallet.Account, 10_000 - 100 - 2_000},
+		{"A's points", a.Wallet.PointsAccount, (500 + 1_000) / 100 * hebao.DefaultPointsPerYuan},
+		{"B's points", b.Wallet.PointsAccount, 2_000 / 100 * hebao.DefaultPointsPerYuan},
+	} {
+		if got := w0.balance(c.acct); got != c.want {
+			t.Errorf("%s holds %d, want %d", c.name, got, c.want)
+		}
+	}
+	if got := s.merchantBalance(); got != 3_500 {
+		t.Errorf("the merchant holds %d, want 3500", got)
+	}
+	mustVerify(t, w0.db)
+}

@@ -23,6 +23,7 @@ type batchState struct {
 	cache     *accountCache
 	head      hebao.ChainHead // locked at the start of the batch
 	lockAll   bool            // read and lock every account: the cache let this batch down once
+	reads     int             // accounts the closures read from the database (DB.accountReads)
 	readOnly  bool            // a View: reads only, on the read connections
 	aside     bool            // a closure that moves no money, beside the batches (aside.go)
 	transfers []*hebao.Transfer
@@ -362,6 +363,7 @@ func (t *tx) load(ids []hebao.AccountID, fresh bool) error {
 		got []hebao.Account
 		err error
 	)
+	t.b.reads += len(missing)
 	if fresh && !t.b.readOnly {
 		got, err = t.b.w.lockAccounts(t.b.ctx, missing)
 	} else {
