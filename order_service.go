@@ -111,37 +111,49 @@ func (s *OrderService) Create(ctx context.Context, m Merchant, r OrderRequest) (
 			return Order{}, false, Errorf(CodeNotifyURLForbidden, "notify_url cannot be used: %v", err)
 		}
 	}
-	var (
-		out     Order
-		created bool
-	)
-	// Creating an order moves no money: on PostgreSQL it need not queue at the
-	// ledger's lock (MovesNoMoney). Two creations of one out_trade_no at once still
-	// store one order: the store runs the loser again, and it finds the winner's.
-	err := s.Store.Transact(MovesNoMoney(ctx), func(tx Tx) error {
-		created = false
-		prior, err := tx.OrderByOutTradeNo(ctx, m.ID, r.OutTradeNo)
-		switch {
-		case err == nil && prior.RequestHash == h:
-			out = prior
-			return nil
-		case err == nil:
-			return Errorf(CodeIdempotencyKeyReused, "out_trade_no %s was used for an order with other fields", r.OutTradeNo)
-		case ErrorCode(err) != CodeNotFound:
-			return err
+	build := func(now time.Time) Order {
+		if s.Now != nil {
+			now = s.Now().UTC().Truncate(time.Microsecond)
 		}
-		now := nowIn(s.Now, tx)
 		expiry := r.ExpiresIn
 		if expiry == 0 {
 			expiry = DefaultOrderExpiry
 		}
-		out = Order{ID: NewID("ord"), MerchantID: m.ID, OutTradeNo: r.OutTradeNo, Kind: OrderNative, Amount: r.Amount,
+		return Order{ID: NewID("ord"), MerchantID: m.ID, OutTradeNo: r.OutTradeNo, Kind: OrderNative, Amount: r.Amount,
 			Subject: r.Subject, NotifyURL: r.NotifyURL, Status: OrderNotPaid, RequestHash: h,
 			CreatedAt: now, ExpiresAt: now.Add(expiry), UpdatedAt: now}
-		created = true
-		return tx.CreateOrder(ctx, out)
-	})
-	return out, created, err
+	}
+	var (
+		out     Order
+		created bool
+		err     error
+	)
+	if oc, ok := s.Store.(OrderCreator); ok {
+		out, created, err = oc.CreateOrderOnce(ctx, build)
+	} else {
+		// Creating an order moves no money: a store may run it beside the ledger's
+		// batches (MovesNoMoney). Two creations of one out_trade_no at once still
+		// store one order: the store runs the loser again, and it finds the winner's.
+		err = s.Store.Transact(MovesNoMoney(ctx), func(tx Tx) error {
+			prior, err := tx.OrderByOutTradeNo(ctx, m.ID, r.OutTradeNo)
+			switch {
+			case err == nil:
+				out, created = prior, false
+				return nil
+			case ErrorCode(err) != CodeNotFound:
+				return err
+			}
+			out, created = build(tx.Now()), true
+			return tx.CreateOrder(ctx, out)
+		})
+	}
+	if err != nil {
+		return Order{}, false, err
+	}
+	if !created && out.RequestHash != h {
+		return Order{}, false, Errorf(CodeIdempotencyKeyReused, "out_trade_no %s was used for an order with other fields", r.OutTradeNo)
+	}
+	return out, created, nil
 }
 
 // Get returns the merchant's order with this out_trade_no.

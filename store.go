@@ -214,6 +214,17 @@ type MerchantFinder interface {
 	FindMerchant(ctx context.Context, apiKeyHash [32]byte) (Merchant, error)
 }
 
+// OrderCreator is a Store that stores a merchant's new order in one statement, with
+// no transaction around it: creating an order moves no money, and it is the first
+// of a payment's two requests. It calls build once, with the store's clock, for the
+// order to store; if the order's merchant already has an order with its
+// out_trade_no, nothing is stored and that order is returned with false. It does
+// what Transact does with a closure that calls OrderByOutTradeNo and, when that
+// finds none, CreateOrder.
+type OrderCreator interface {
+	CreateOrderOnce(ctx context.Context, build func(now time.Time) Order) (Order, bool, error)
+}
+
 // ReadAhead names the rows a Transact closure reads first, so that a store that
 // pays a network round trip for every read (PostgreSQL) can read those of a whole
 // batch of closures at once, before they run. It is only a hint, carried by the

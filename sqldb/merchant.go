@@ -133,16 +133,82 @@ func scanMerchant(r scanner) (hebao.Merchant, error) {
 
 // CreateOrder implements hebao.Tx.
 func (t *tx) CreateOrder(_ context.Context, o hebao.Order) error {
-	if o.ID == "" || o.MerchantID == "" || o.OutTradeNo == "" || o.Amount <= 0 {
-		return hebao.Errorf(hebao.CodeInvalidRequest, "an order needs an id, a merchant, a number and an amount")
+	if err := orderComplete(o); err != nil {
+		return err
 	}
-	_, err := t.execOwn(orderInsert, o.ID, o.MerchantID, o.OutTradeNo, string(o.Kind), o.Amount, o.Subject, o.NotifyURL, string(o.Status),
-		o.RequestHash[:], o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID, o.Refunded, int64(o.Refunds),
-		o.CreatedAt.UnixMicro(), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro(), o.PromoPaid, o.CouponID, o.Subsidy, o.PromoRefunded, o.SubsidyRefunded, o.PointsEarned, o.PointsReversed)
-	if err != nil {
+	if _, err := t.execOwn(orderInsert, orderInsertArgs(o)...); err != nil {
 		return t.retryable(fmt.Errorf("store order: %w", err))
 	}
 	return nil
+}
+
+func orderComplete(o hebao.Order) error {
+	if o.ID == "" || o.MerchantID == "" || o.OutTradeNo == "" || o.Amount <= 0 {
+		return hebao.Errorf(hebao.CodeInvalidRequest, "an order needs an id, a merchant, a number and an amount")
+	}
+	return nil
+}
+
+func orderInsertArgs(o hebao.Order) []any {
+	return []any{o.ID, o.MerchantID, o.OutTradeNo, string(o.Kind), o.Amount, o.Subject, o.NotifyURL, string(o.Status),
+		o.RequestHash[:], o.CustomerID, o.WalletID, o.Method, o.CardID, o.MovementID, o.Refunded, int64(o.Refunds),
+		o.CreatedAt.UnixMicro(), o.ExpiresAt.UnixMicro(), micros(o.PaidAt), micros(o.ClosedAt), o.UpdatedAt.UnixMicro(), o.PromoPaid, o.CouponID,
+		o.Subsidy, o.PromoRefunded, o.SubsidyRefunded, o.PointsEarned, o.PointsReversed}
+}
+
+// pgCreateOrder stores an order unless its merchant has one with its out_trade_no
+// (committed, or committing: the insert waits for it and then does nothing).
+var pgCreateOrder = orderInsert + ` ON CONFLICT (merchant_id, out_trade_no) DO NOTHING RETURNING id`
+
+// CreateOrderOnce implements hebao.OrderCreator. On PostgreSQL it is one statement,
+// outside the batches and any transaction, and a read of the order already there
+// when the insert found one; on SQLite, whose one writer is the committer's, it is
+// a closure like any other.
+func (db *DB) CreateOrderOnce(ctx context.Context, build func(time.Time) hebao.Order) (hebao.Order, bool, error) {
+	p, ok := db.b.(*pgDB)
+	if !ok {
+		var (
+			out     hebao.Order
+			created bool
+		)
+		err := db.Transact(hebao.MovesNoMoney(ctx), func(tx hebao.Tx) error {
+			o := build(tx.Now())
+			prior, err := tx.OrderByOutTradeNo(ctx, o.MerchantID, o.OutTradeNo)
+			switch {
+			case err == nil:
+				out, created = prior, false
+				return nil
+			case hebao.ErrorCode(err) != hebao.CodeNotFound:
+				return err
+			}
+			out, created = o, true
+			return tx.CreateOrder(ctx, o)
+		})
+		return out, created, err
+	}
+	select {
+	case <-db.stop:
+		return hebao.Order{}, false, errClosed
+	default:
+	}
+	o := build(db.now().UTC().Truncate(time.Microsecond))
+	if err := orderComplete(o); err != nil {
+		return hebao.Order{}, false, err
+	}
+	var id string
+	err := p.readRow(ctx, pgCreateOrder, orderInsertArgs(o)...).Scan(&id)
+	if err == nil {
+		return o, true, nil
+	}
+	if !isNoRows(err) {
+		return hebao.Order{}, false, fmt.Errorf("store order: %w", err)
+	}
+	prior, err := scanOrder(p.readRow(ctx, orderByNo, o.MerchantID, o.OutTradeNo))
+	if err != nil {
+		// Stored a moment ago, so found: anything else is the database failing.
+		return hebao.Order{}, false, fmt.Errorf("read order: %w", err)
+	}
+	return prior, false, nil
 }
 
 // micros is t in microseconds since the epoch, 0 for the zero time.

@@ -239,8 +239,8 @@ func TestMerchantPayRace(t *testing.T) {
 }
 
 // TestMerchantCreateRace: twenty creations of one out_trade_no at once, over two
-// processes (on PostgreSQL each runs beside the ledger's batches, in a transaction
-// of its own), store one order; every caller gets it, one of them as created; and
+// processes (on PostgreSQL each is one statement, CreateOrderOnce, beside the
+// ledger's batches), store one order; every caller gets it, one of them as created; and
 // creations of it with another amount at the same time are refused.
 func TestMerchantCreateRace(t *testing.T) {
 	suite(t, func(t *testing.T, open func(t *testing.T) *DB) {
