@@ -93,4 +93,27 @@ WHERE relname = 'idempotency_keys' AND schemaname = current_schema()`).Scan(&n);
 	if tables, err := p.analyzeStale(ctx); err != nil || slices.Contains(tables, "idempotency_keys") {
 		t.Errorf("analyzeStale again: %v, %v", tables, err)
 	}
+	// A table is analyzed again once it has changed by as many rows as it holds
+	// (and 50): 15,000 new rows in 20,000 are not enough, 21,000 are.
+	grow := func(from, to int) []string {
+		t.Helper()
+		if _, err := conn.Exec(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
+SELECT 's', 'k' || i, '\x00', 200, '\x00', i FROM generate_series($1::int, $2::int) AS i`, from, to); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
+			t.Fatal(err)
+		}
+		tables, err := p.analyzeStale(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tables
+	}
+	if tables := grow(20_001, 35_000); slices.Contains(tables, "idempotency_keys") {
+		t.Errorf("analyzed idempotency_keys again after 15,000 new rows in 20,000: %v", tables)
+	}
+	if tables := grow(35_001, 41_000); !slices.Contains(tables, "idempotency_keys") {
+		t.Errorf("did not analyze idempotency_keys after 21,000 new rows in 20,000: %v", tables)
+	}
 }
