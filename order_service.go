@@ -134,17 +134,9 @@ func (s *OrderService) Create(ctx context.Context, m Merchant, r OrderRequest) (
 		// Creating an order moves no money: a store may run it beside the ledger's
 		// batches (MovesNoMoney). Two creations of one out_trade_no at once still
 		// store one order: the store runs the loser again, and it finds the winner's.
-		err = s.Store.Transact(MovesNoMoney(ctx), func(tx Tx) error {
-			prior, err := tx.OrderByOutTradeNo(ctx, m.ID, r.OutTradeNo)
-			switch {
-			case err == nil:
-				out, created = prior, false
-				return nil
-			case ErrorCode(err) != CodeNotFound:
-				return err
-			}
-			out, created = build(tx.Now()), true
-			return tx.CreateOrder(ctx, out)
+		err = s.Store.Transact(MovesNoMoney(ctx), func(tx Tx) (err error) {
+			out, created, err = CreateOrderIn(ctx, tx, build)
+			return err
 		})
 	}
 	if err != nil {
@@ -154,6 +146,21 @@ func (s *OrderService) Create(ctx context.Context, m Merchant, r OrderRequest) (
 		return Order{}, false, Errorf(CodeIdempotencyKeyReused, "out_trade_no %s was used for an order with other fields", r.OutTradeNo)
 	}
 	return out, created, nil
+}
+
+// CreateOrderIn does in tx what an OrderCreator does in one statement: it stores the
+// order build makes from tx's clock, unless the order's merchant already has one with
+// its out_trade_no, which it then returns with false.
+func CreateOrderIn(ctx context.Context, tx Tx, build func(now time.Time) Order) (Order, bool, error) {
+	o := build(tx.Now())
+	prior, err := tx.OrderByOutTradeNo(ctx, o.MerchantID, o.OutTradeNo)
+	switch {
+	case err == nil:
+		return prior, false, nil
+	case ErrorCode(err) != CodeNotFound:
+		return Order{}, false, err
+	}
+	return o, true, tx.CreateOrder(ctx, o)
 }
 
 // Get returns the merchant's order with this out_trade_no.

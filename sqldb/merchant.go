@@ -171,18 +171,9 @@ func (db *DB) CreateOrderOnce(ctx context.Context, build func(time.Time) hebao.O
 			out     hebao.Order
 			created bool
 		)
-		err := db.Transact(hebao.MovesNoMoney(ctx), func(tx hebao.Tx) error {
-			o := build(tx.Now())
-			prior, err := tx.OrderByOutTradeNo(ctx, o.MerchantID, o.OutTradeNo)
-			switch {
-			case err == nil:
-				out, created = prior, false
-				return nil
-			case hebao.ErrorCode(err) != hebao.CodeNotFound:
-				return err
-			}
-			out, created = o, true
-			return tx.CreateOrder(ctx, o)
+		err := db.Transact(hebao.MovesNoMoney(ctx), func(tx hebao.Tx) (err error) {
+			out, created, err = hebao.CreateOrderIn(ctx, tx, build)
+			return err
 		})
 		return out, created, err
 	}

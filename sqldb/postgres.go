@@ -73,6 +73,15 @@ subsidy_refunded, points_earned, points_reversed)
 WHERE o.id = d.id AND o.status = d.prev_status AND o.refunded = d.prev_refunded AND o.refunds = d.prev_refunds`
 )
 
+// columnsFor is columnsOf the rows that args makes of items.
+func columnsFor[T any](items []T, args func(T) []any) ([]any, error) {
+	rows := make([][]any, len(items))
+	for i, it := range items {
+		rows[i] = args(it)
+	}
+	return columnsOf(rows)
+}
+
 // columnsOf turns rows of statement arguments into one array per column, for a
 // statement that takes many rows at once through unnest. Every row has the same
 // shape; a column holds strings or int64s.
@@ -82,32 +91,33 @@ func columnsOf(rows [][]any) ([]any, error) {
 	}
 	cols := make([]any, len(rows[0]))
 	for j, v := range rows[0] {
+		var err error
 		switch v.(type) {
 		case string:
-			col := make([]string, len(rows))
-			for i, r := range rows {
-				s, ok := r[j].(string)
-				if !ok {
-					return nil, fmt.Errorf("sqldb: row %d column %d is %T, not a string", i, j, r[j])
-				}
-				col[i] = s
-			}
-			cols[j] = col
+			cols[j], err = column[string](rows, j)
 		case int64:
-			col := make([]int64, len(rows))
-			for i, r := range rows {
-				n, ok := r[j].(int64)
-				if !ok {
-					return nil, fmt.Errorf("sqldb: row %d column %d is %T, not an int64", i, j, r[j])
-				}
-				col[i] = n
-			}
-			cols[j] = col
+			cols[j], err = column[int64](rows, j)
 		default:
-			return nil, fmt.Errorf("sqldb: column %d is %T: only strings and int64s go in columns", j, v)
+			err = fmt.Errorf("sqldb: column %d is %T: only strings and int64s go in columns", j, v)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	return cols, nil
+}
+
+// column is column j of rows, every value of which is a T.
+func column[T any](rows [][]any, j int) ([]T, error) {
+	col := make([]T, len(rows))
+	for i, r := range rows {
+		v, ok := r[j].(T)
+		if !ok {
+			return nil, fmt.Errorf("sqldb: row %d column %d is %T, not %T", i, j, r[j], v)
+		}
+		col[i] = v
+	}
+	return col, nil
 }
 
 // migrationLock is the advisory lock key that keeps two processes from migrating at once.
@@ -413,34 +423,22 @@ func (t *pgTx) flush(ctx context.Context, w *writes) error {
 		}
 		queue(nil, pgUpdateHead, w.head.Seq, w.head.Hash[:], w.headMAC[:])
 	}
-	if n := len(w.movements); n > 0 {
-		rows := make([][]any, n)
-		for i, m := range w.movements {
-			rows[i] = movementArgs(m)
-		}
-		cols, err := columnsOf(rows)
+	if len(w.movements) > 0 {
+		cols, err := columnsFor(w.movements, movementArgs)
 		if err != nil {
 			return err
 		}
 		queue(nil, pgInsertMovements, cols...)
 	}
-	if n := len(w.usage); n > 0 {
-		rows := make([][]any, n)
-		for i, u := range w.usage {
-			rows[i] = usageArgs(u)
-		}
-		cols, err := columnsOf(rows)
+	if len(w.usage) > 0 {
+		cols, err := columnsFor(w.usage, usageArgs)
 		if err != nil {
 			return err
 		}
 		queue(nil, pgUpsertUsage, cols...)
 	}
 	if n := len(w.orders); n > 0 {
-		rows := make([][]any, n)
-		for i, ow := range w.orders {
-			rows[i] = orderWriteArgs(ow)
-		}
-		cols, err := columnsOf(rows)
+		cols, err := columnsFor(w.orders, orderWriteArgs)
 		if err != nil {
 			return err
 		}
