@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -674,5 +675,58 @@ func TestDispatchPointsExpired(t *testing.T) {
 				t.Errorf("SMS sent: %d, want %d (the top-up's only)", len(texts.all()), want)
 			}
 		})
+	}
+}
+
+// lateStore emits an event just after each View, as a transfer committing between
+// a dispatcher's View and its transaction would.
+type lateStore struct {
+	hebao.Store
+	t    *testing.T
+	late int
+}
+
+func (s *lateStore) View(ctx context.Context, fn func(hebao.Tx) error) error {
+	err := s.Store.View(ctx, fn)
+	if s.late > 0 {
+		s.late--
+		emit(s.t, s.Store, movement(hebao.MovementTopup, hebao.MovementSucceeded, 700))
+	}
+	return err
+}
+
+// TestDispatchPreDecode: with PreDecode the dispatcher decodes a round's events
+// before its transaction, and the transaction decodes only an event that came in
+// between; the inbox is what it would be without.
+func TestDispatchPreDecode(t *testing.T) {
+	s := newStore(t, hebao.SMSOff)
+	emit(t, s,
+		movement(hebao.MovementTransferIn, hebao.MovementSucceeded, 100),
+		movement(hebao.MovementTransferOut, hebao.MovementSucceeded, 200),
+		movement(hebao.MovementPayment, hebao.MovementSucceeded, 300))
+	late := &lateStore{Store: s, t: t}
+	d := &notify.Dispatcher{Store: late, PreDecode: true}
+	ctx := context.Background()
+	if n, err := d.DispatchOnce(ctx); n != 3 || err != nil {
+		t.Fatalf("DispatchOnce = %d, %v; want 3", n, err)
+	}
+	if got := notify.DecodedInTx(d); got != 0 {
+		t.Errorf("the transaction decoded %d events itself, want 0: all were decoded before it", got)
+	}
+	late.late = 1
+	emit(t, s, movement(hebao.MovementWithdrawal, hebao.MovementSucceeded, 400))
+	if n, err := d.DispatchOnce(ctx); n != 2 || err != nil {
+		t.Fatalf("DispatchOnce = %d, %v; want 2 (one decoded before, one that came after the View)", n, err)
+	}
+	if got := notify.DecodedInTx(d); got != 1 {
+		t.Errorf("the transaction decoded %d events itself, want 1: the one that came after the View", got)
+	}
+	var amounts []int64
+	for _, n := range inbox(t, s) {
+		amounts = append(amounts, n.Amount)
+	}
+	slices.Sort(amounts)
+	if d := cmp.Diff([]int64{100, 200, 300, 400, 700}, amounts); d != "" {
+		t.Errorf("inbox amounts (-want +got):\n%s", d)
 	}
 }

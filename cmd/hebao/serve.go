@@ -126,7 +126,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	otp := &hebao.OTPService{Store: db, SMS: smsOut.gateway, Key: otpKey(k.Ledger)}
 	staff := &hebao.StaffService{Store: db}
 	hub := notify.NewHub()
-	dispatcher := &notify.Dispatcher{Store: db, Hub: hub, SMS: smsOut.gateway, Log: log}
+	// On SQLite every transaction runs in the one committer: the dispatcher decodes
+	// its events beside it. On PostgreSQL its transaction runs beside the batches
+	// already, and a second read of the outbox would only add work there.
+	dispatcher := &notify.Dispatcher{Store: db, Hub: hub, SMS: smsOut.gateway, Log: log, PreDecode: db.Dialect() == "sqlite"}
 	// With --nats every event the dispatcher delivers is queued in the same
 	// transaction, and the relay publishes it to JetStream (docs/events.md).
 	var relay *natsrelay.Publisher
