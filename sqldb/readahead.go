@@ -12,12 +12,12 @@ import (
 // readAhead is what a PostgreSQL batch read, in the round trip that locks the chain
 // head, of the rows its closures named (hebao.ReadAhead): their idempotency keys,
 // payers, payees and orders (the accounts those name go straight into the batch's
-// accounts, as if a closure had read them). A closure's read is answered from here instead of costing a
-// round trip of its own while the head is held; it is what the same statement
-// would have returned, since no other batch can commit while the head is locked
-// and this batch buffers its own changes (counters, balances) on top. A direct
-// write by an earlier closure of the batch (rowsDirty) may have changed a payer's
-// or payee's row, and the closure then reads the database as before. Rows not
+// accounts, as if a closure had read them). A closure's read is answered from here
+// instead of costing a round trip of its own while the head is held; it is what the
+// same statement would have returned, since no other batch can commit while the head
+// is locked and this batch buffers its own changes (counters, balances) on top. A
+// direct write by an earlier closure of the batch (rowsDirty) may have changed a
+// payer's or payee's row, and the closure then reads the database as before. Rows not
 // found are not kept: the closure's own read says so.
 type readAhead struct {
 	replies map[replyKey]*storedReply // every key asked; nil when none is stored
