@@ -15,9 +15,10 @@ import (
 
 // call is one Transact waiting for its closure to be run and committed.
 type call struct {
-	ctx  context.Context
-	fn   func(hebao.Tx) error
-	done chan error
+	ctx    context.Context
+	fn     func(hebao.Tx) error
+	done   chan error
+	absent *absentKey // what the caller learned of its idempotency key (absent.go)
 }
 
 // errClosed is returned by Transact after Close.
@@ -49,7 +50,7 @@ func (db *DB) Transact(ctx context.Context, fn func(hebao.Tx) error) error {
 		}
 		return db.runAside(fn)
 	}
-	c := &call{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	c := &call{ctx: ctx, fn: fn, done: make(chan error, 1), absent: db.preReadKey(ctx)}
 	select {
 	case db.queue <- c:
 	case <-db.stop:
@@ -287,6 +288,11 @@ func (db *DB) runOnce(batchp *[]*call, lockAll bool) (results []error, deferred 
 		return nil, nil, err
 	}
 	b.rowsOK = !lockAll && db.rows.usable(v, ok)
+	_, lite := w.(*sqliteTx)
+	if lite {
+		db.noteDataVersion(v, ok)
+		b.stillAbsent = db.stillAbsent
+	}
 	results = make([]error, len(batch))
 	deferred = make([]bool, len(batch))
 	for i, c := range batch {
@@ -295,6 +301,7 @@ func (db *DB) runOnce(batchp *[]*call, lockAll bool) (results []error, deferred 
 			continue
 		}
 		t := b.open()
+		t.absent = c.absent
 		ferr := runClosure(c.fn, t)
 		if b.err != nil {
 			return nil, nil, b.err
@@ -321,6 +328,10 @@ func (db *DB) runOnce(batchp *[]*call, lockAll bool) (results []error, deferred 
 		return nil, nil, err
 	}
 	db.accountReads.Add(int64(b.reads))
+	db.replyReads.Add(int64(b.replyReads))
+	if lite {
+		db.logClaims(b.replyRows)
+	}
 	if b.rowsDirty || !b.rowsOK {
 		// A batch that did not trust the cache did not keep it up to date either.
 		db.rows.reset()

@@ -82,6 +82,17 @@ type DB struct {
 	// accountReads counts the accounts that batches' closures read from the
 	// database for themselves, not from the cache or a read-ahead; tests look.
 	accountReads atomic.Int64
+	// On SQLite: the batches this committer committed, the keys its last ones
+	// claimed, and when another connection was last seen to write (absent.go).
+	// commits is read by callers; the rest only by the committer.
+	commits    atomic.Int64
+	claimLog   []claimEntry
+	externalAt int64
+	lastDV     int64
+	haveDV     bool
+	// replyReads counts the idempotency keys closures looked up with a statement
+	// of their own; tests look.
+	replyReads atomic.Int64
 	// bg runs the work beside the committer (keepStats on PostgreSQL) until
 	// stopBG; Close waits for it.
 	bg     sync.WaitGroup

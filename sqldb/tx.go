@@ -15,22 +15,26 @@ import (
 // accounts locked so far with their running balances, and the writes buffered for the
 // flush. Closures run one after another, so nothing here needs a lock.
 type batchState struct {
-	ctx       context.Context
-	w         wtx
-	now       time.Time
-	err       error // a database failure outside any savepoint: the batch is lost
-	accounts  map[hebao.AccountID]*lockedAccount
-	cache     *accountCache
-	head      hebao.ChainHead // locked at the start of the batch
-	lockAll   bool            // read and lock every account: the cache let this batch down once
-	reads     int             // accounts the closures read from the database (DB.accountReads)
-	readOnly  bool            // a View: reads only, on the read connections
-	aside     bool            // a closure that moves no money, beside the batches (aside.go)
-	transfers []*hebao.Transfer
-	ids       map[string]bool // transfer ids buffered in this batch
-	replies   map[replyKey]int
-	replyRows []replyRow
-	events    []hebao.Event
+	ctx      context.Context
+	w        wtx
+	now      time.Time
+	err      error // a database failure outside any savepoint: the batch is lost
+	accounts map[hebao.AccountID]*lockedAccount
+	cache    *accountCache
+	head     hebao.ChainHead // locked at the start of the batch
+	lockAll  bool            // read and lock every account: the cache let this batch down once
+	reads    int             // accounts the closures read from the database (DB.accountReads)
+	// stillAbsent, on SQLite, says whether a caller's look-up of its idempotency key
+	// still holds (absent.go); replyReads counts the keys closures read themselves.
+	stillAbsent func(*absentKey) bool
+	replyReads  int
+	readOnly    bool // a View: reads only, on the read connections
+	aside       bool // a closure that moves no money, beside the batches (aside.go)
+	transfers   []*hebao.Transfer
+	ids         map[string]bool // transfer ids buffered in this batch
+	replies     map[replyKey]int
+	replyRows   []replyRow
+	events      []hebao.Event
 	// Movements and limit counters are buffered like transfers and written at the
 	// flush: a money-moving closure then needs no savepoint and no statement of its
 	// own besides its reads.
@@ -93,7 +97,8 @@ type replyKey struct{ scope, key string }
 // batch so that a failing closure leaves no trace while the others commit.
 type tx struct {
 	b          *batchState
-	inSP       bool // a savepoint guards this closure's direct writes
+	absent     *absentKey // its caller's look-up of its idempotency key, if any
+	inSP       bool       // a savepoint guards this closure's direct writes
 	closed     bool
 	deferred   bool
 	undo       map[hebao.AccountID]*lockedAccount // state before this closure; nil = not loaded
@@ -472,8 +477,12 @@ func (t *tx) Reply(_ context.Context, k hebao.IdempotencyKey) (*hebao.Reply, err
 		return nil, hebao.ErrIdempotencyKeyInUse
 	}
 	r, found, asked := t.b.ahead.reply(k)
+	if !asked && t.absent != nil && t.absent.k == (replyKey{k.Scope, k.Key}) && t.b.stillAbsent != nil && t.b.stillAbsent(t.absent) {
+		return nil, nil // looked up by the caller, and nothing can have stored it since
+	}
 	var err error
 	if !asked {
+		t.b.replyReads++
 		r, found, err = t.b.w.reply(t.b.ctx, k.Scope, k.Key)
 	}
 	if err != nil {
