@@ -15,7 +15,7 @@ import (
 // goroutine (preReadKey). What it learns is only that the key was absent from a
 // snapshot taken after `since` of this committer's batches had committed. Inside
 // the batch the closure may take that for the answer only if nothing can have
-// stored the key since (claimsSince):
+// stored the key since (stillAbsent):
 //   - no batch of this committer committed since claimed it: the committer keeps
 //     the keys of its last batches (claimLog);
 //   - no other connection wrote the database since: SQLite's data_version, read at
