@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hebaopay/hebao"
@@ -29,6 +30,10 @@ type sqliteDB struct {
 	ckpt     *sql.DB
 	stopCkpt chan struct{}
 	ckptDone chan struct{}
+
+	// unprepared records the statements run without a prepared form (parsed each
+	// time); tests look, so that a hot statement missing from sqliteHot shows.
+	unprepared sync.Map
 }
 
 const (
@@ -186,7 +191,8 @@ var sqliteHot = []string{
 	walletByCustomer, walletByID, customerByID, customerByPhone, deviceByID,
 	payPasswordByWallet, payPasswordUpsert, cardsByCustomer, sessionByToken, sessionTouch,
 	movementInsert, movementByID, sqliteMovementsNewest, sqliteMovementsByWallet, movementFinish,
-	usageRead, usageUpsert, orderUpdate, orderByID, orderByNo, merchantByID, accountByOwner, payerQuery, payeeByID, payeeByPhone,
+	usageRead, usageUpsert, orderInsert, orderUpdate, orderByID, orderByNo, merchantByID, merchantByKey, deliveriesDue, accountByOwner,
+	payerQuery, payeeByID, payeeByPhone,
 	sqliteInsertNotification, sqliteInsertNotifications, sqliteOutboxDelete, sqliteOutboxPending, walletSettingsBy,
 	relayInsert, relayDelete, relayClaim,
 }
@@ -231,6 +237,7 @@ func (t *sqliteTx) prepared(ctx context.Context, q string) (*sql.Stmt, bool) {
 	}
 	st, ok := m[q]
 	if !ok {
+		t.s.unprepared.Store(q, true)
 		return nil, false
 	}
 	if t.bound == nil {
@@ -386,6 +393,7 @@ func (s *sqliteDB) readRow(ctx context.Context, q string, args ...any) scanner {
 	if st, ok := s.rstmts[q]; ok {
 		return translatingRow{st.QueryRowContext(ctx, args...)}
 	}
+	s.unprepared.Store(q, true)
 	return translatingRow{s.r.QueryRowContext(ctx, q, args...)}
 }
 
