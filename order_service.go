@@ -131,13 +131,7 @@ func (s *OrderService) Create(ctx context.Context, m Merchant, r OrderRequest) (
 	if oc, ok := s.Store.(OrderCreator); ok {
 		out, created, err = oc.CreateOrderOnce(ctx, build)
 	} else {
-		// Creating an order moves no money: a store may run it beside the ledger's
-		// batches (MovesNoMoney). Two creations of one out_trade_no at once still
-		// store one order: the store runs the loser again, and it finds the winner's.
-		err = s.Store.Transact(MovesNoMoney(ctx), func(tx Tx) (err error) {
-			out, created, err = CreateOrderIn(ctx, tx, build)
-			return err
-		})
+		out, created, err = CreateOrderInTransaction(ctx, s.Store, build)
 	}
 	if err != nil {
 		return Order{}, false, err
@@ -148,10 +142,26 @@ func (s *OrderService) Create(ctx context.Context, m Merchant, r OrderRequest) (
 	return out, created, nil
 }
 
-// CreateOrderIn does in tx what an OrderCreator does in one statement: it stores the
-// order build makes from tx's clock, unless the order's merchant already has one with
-// its out_trade_no, which it then returns with false.
-func CreateOrderIn(ctx context.Context, tx Tx, build func(now time.Time) Order) (Order, bool, error) {
+// CreateOrderInTransaction does with a transaction of s what an OrderCreator does in
+// one statement: it stores the order build makes from the transaction's clock, unless
+// the order's merchant already has one with its out_trade_no, which it then returns
+// with false. Creating an order moves no money: a store may run it beside the
+// ledger's batches (MovesNoMoney). Two creations of one out_trade_no at once still
+// store one order: the store runs the loser again, and it finds the winner's.
+func CreateOrderInTransaction(ctx context.Context, s Store, build func(now time.Time) Order) (Order, bool, error) {
+	var (
+		out     Order
+		created bool
+	)
+	err := s.Transact(MovesNoMoney(ctx), func(tx Tx) (err error) {
+		out, created, err = createOrderIn(ctx, tx, build)
+		return err
+	})
+	return out, created, err
+}
+
+// createOrderIn is CreateOrderInTransaction's work in tx.
+func createOrderIn(ctx context.Context, tx Tx, build func(now time.Time) Order) (Order, bool, error) {
 	o := build(tx.Now())
 	prior, err := tx.OrderByOutTradeNo(ctx, o.MerchantID, o.OutTradeNo)
 	switch {

@@ -167,15 +167,7 @@ var pgCreateOrder = orderInsert + ` ON CONFLICT (merchant_id, out_trade_no) DO N
 func (db *DB) CreateOrderOnce(ctx context.Context, build func(time.Time) hebao.Order) (hebao.Order, bool, error) {
 	p, ok := db.b.(*pgDB)
 	if !ok {
-		var (
-			out     hebao.Order
-			created bool
-		)
-		err := db.Transact(hebao.MovesNoMoney(ctx), func(tx hebao.Tx) (err error) {
-			out, created, err = hebao.CreateOrderIn(ctx, tx, build)
-			return err
-		})
-		return out, created, err
+		return hebao.CreateOrderInTransaction(ctx, db, build)
 	}
 	select {
 	case <-db.stop:
